@@ -1,0 +1,23 @@
+"""Dataset loaders producing `Clip` manifests, and their registry."""
+
+from benchmarks.datasets.base import (
+    DOMAINS,
+    Clip,
+    DatasetError,
+    dataset_names,
+    load_dataset,
+    read_manifest,
+    register_dataset,
+    write_manifest,
+)
+
+__all__ = [
+    "Clip",
+    "DOMAINS",
+    "DatasetError",
+    "dataset_names",
+    "load_dataset",
+    "read_manifest",
+    "register_dataset",
+    "write_manifest",
+]

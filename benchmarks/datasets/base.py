@@ -1,0 +1,154 @@
+"""The clip manifest record and the dataset-loader registry.
+
+A dataset loader turns a folder in a dataset's official layout into a list of `Clip` records; it
+reads only metadata (paths, transcripts, labels, durations), never decodes whole corpora. Audio is
+read later by `benchmarks.audio.load_clip_audio`, which honours `offset_s` / `duration_s`.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import difflib
+import importlib
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "Clip",
+    "DOMAINS",
+    "DatasetError",
+    "register_dataset",
+    "dataset_names",
+    "load_dataset",
+    "write_manifest",
+    "read_manifest",
+]
+
+#: The three domains of the paper's Table II.
+DOMAINS: tuple[str, ...] = ("speech", "sound", "music")
+
+
+class DatasetError(ValueError):
+    """A dataset folder is missing, incomplete, or not in the expected layout (the message says which)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Clip:
+    """One evaluation clip.
+
+    Attributes:
+        clip_id: unique within its dataset and stable across runs (used as the result key).
+        path: absolute path of the audio file.
+        domain: one of `DOMAINS`.
+        dataset: name of the dataset loader that produced the record.
+        duration_s: duration of the clip (after offset / duration cut), if known without decoding.
+        offset_s: where the clip starts inside `path` (segments of longer files).
+        transcript: exact reference text for speech, else None.
+        labels: class labels (sound events, stem name, instrument...).
+        source: where the audio comes from (corpus, package, URL).
+        licence: licence of the audio.
+    """
+
+    clip_id: str
+    path: str
+    domain: str
+    dataset: str
+    duration_s: float | None = None
+    offset_s: float = 0.0
+    transcript: str | None = None
+    labels: tuple[str, ...] = ()
+    source: str = ""
+    licence: str = ""
+
+    def __post_init__(self) -> None:
+        if self.domain not in DOMAINS:
+            raise ValueError(f"clip {self.clip_id!r}: domain {self.domain!r} is not one of {DOMAINS}")
+
+    def to_row(self) -> dict[str, Any]:
+        row = dataclasses.asdict(self)
+        row["labels"] = ";".join(self.labels)
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Clip":
+        def _opt_float(v: Any) -> float | None:
+            return None if v in (None, "") else float(v)
+
+        return cls(
+            clip_id=row["clip_id"],
+            path=row["path"],
+            domain=row["domain"],
+            dataset=row.get("dataset", ""),
+            duration_s=_opt_float(row.get("duration_s")),
+            offset_s=float(row.get("offset_s") or 0.0),
+            transcript=row.get("transcript") or None,
+            labels=tuple(x for x in (row.get("labels") or "").split(";") if x),
+            source=row.get("source", ""),
+            licence=row.get("licence", ""),
+        )
+
+
+_FIELDS = [f.name for f in dataclasses.fields(Clip)]
+
+
+def write_manifest(clips: Iterable[Clip], path: Path) -> None:
+    """Write clips as a CSV manifest (one row per clip, columns = `Clip` fields)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=_FIELDS)
+        writer.writeheader()
+        for clip in clips:
+            writer.writerow(clip.to_row())
+
+
+def read_manifest(path: Path) -> list[Clip]:
+    """Read a manifest written by `write_manifest`; relative paths resolve against its folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"manifest not found: {path}")
+    clips = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if not Path(row["path"]).is_absolute():
+                row["path"] = str((path.parent / row["path"]).resolve())
+            clips.append(Clip.from_row(row))
+    return clips
+
+
+# -- registry ---------------------------------------------------------------------------------
+# name -> "module:function"; the function takes keyword arguments from the dataset's config and
+# returns list[Clip]. Imported lazily so that unused loaders cost nothing.
+_LOADERS: dict[str, str] = {}
+
+
+def register_dataset(name: str, target: str) -> None:
+    _LOADERS[name] = target
+
+
+def dataset_names() -> list[str]:
+    _ensure_builtin()
+    return list(_LOADERS)
+
+
+def load_dataset(name: str, **kwargs: Any) -> list[Clip]:
+    """Call loader `name` with its configuration keyword arguments."""
+    _ensure_builtin()
+    if name not in _LOADERS:
+        close = difflib.get_close_matches(name, list(_LOADERS), n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise KeyError(f"Unknown dataset {name!r}.{hint} Known: {', '.join(sorted(_LOADERS))}")
+    module_name, _, func_name = _LOADERS[name].partition(":")
+    loader: Callable[..., Sequence[Clip]] = getattr(importlib.import_module(module_name), func_name)
+    return list(loader(**kwargs))
+
+
+_builtin_loaded = False
+
+
+def _ensure_builtin() -> None:
+    global _builtin_loaded
+    if not _builtin_loaded:
+        _builtin_loaded = True
+        importlib.import_module("benchmarks.datasets.catalog")
