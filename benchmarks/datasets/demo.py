@@ -1,0 +1,221 @@
+"""The SemantiCodec demo-page clips (the paper's 105-clip MUSHRA subset) and their reconstructions.
+
+Local layouts accepted:
+- a folder with `groundtruth/` (reference clips), one folder per codec system with reconstructions named
+  like the references, an optional `manifest.csv` (system,clip,domain,source_dataset,path,...) and an
+  optional `systems.csv` (system,codec,nominal_kbps,...,tokens_per_s,...);
+- a flat folder of FLAC/WAV files named `libritts_*`, `audioset_*`, `musdb_*`.
+
+Online, `download=True` fetches `audio/groundtruth/` (and, if asked, system folders) of the public GitHub
+repository haoheliu/SemantiCodec through the GitHub contents API.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from benchmarks.datasets.base import Clip, DatasetError
+from benchmarks.datasets.common import (
+    as_tuple,
+    audio_duration_s,
+    default_data_dir,
+    deterministic_sample,
+    domain_from_name,
+    download_file,
+    logger,
+    require_dir,
+)
+
+__all__ = ["DEMO_REPO", "REFERENCE_SYSTEM", "demo_systems", "download_demo", "load_demo"]
+
+DEMO_REPO = "haoheliu/SemantiCodec"
+REFERENCE_SYSTEM = "groundtruth"
+CONTENTS_API = "https://api.github.com/repos/{repo}/contents/audio/{system}"
+_EXTS = (".flac", ".wav")
+_DOMAIN_ALIASES = {"general_sound": "sound", "sound": "sound", "speech": "speech", "music": "music"}
+_SOURCES = {
+    "speech": ("LibriTTS test-clean", "CC BY 4.0"),
+    "sound": ("AudioSet evaluation set", "YouTube audio (AudioSet; research use)"),
+    "music": ("MUSDB18 test set", "MUSDB18 (non-commercial research use)"),
+}
+LAYOUT = "groundtruth/<name>.flac|wav (+ manifest.csv), or files named libritts_*, audioset_*, musdb_*"
+
+
+def download_demo(
+    root: Path,
+    systems: str | list[str] = REFERENCE_SYSTEM,
+    repo: str = DEMO_REPO,
+    listing_url: str | None = None,
+) -> Path:
+    """Fetch `audio/<system>/` of the demo repository into `root/<system>/`; return `root`.
+
+    `listing_url` overrides the GitHub contents-API address (a JSON list of {name, download_url});
+    with several systems it may contain `{system}`.
+    """
+    for system in as_tuple(systems):
+        url = (listing_url or CONTENTS_API).format(repo=repo, system=system)
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                entries: list[dict[str, Any]] = json.loads(response.read().decode("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DatasetError(
+                f"cannot list the demo clips at {url} ({exc}); the demo set is {repo} folder audio/{system}/ "
+                f"on GitHub; without network access copy it into {root / system}"
+            ) from None
+        wanted = [
+            e for e in entries if str(e.get("name", "")).lower().endswith(_EXTS) and e.get("download_url")
+        ]
+        if not wanted:
+            raise DatasetError(f"{url}: no audio files listed")
+        for entry in wanted:
+            dest = root / system / entry["name"]
+            if not dest.is_file():
+                download_file(entry["download_url"], dest)
+        logger.info("demo set: %d files of %s in %s", len(wanted), system, root / system)
+    return root
+
+
+def _reference_files(base: Path) -> tuple[Path, list[Path]]:
+    ref_dir = base / REFERENCE_SYSTEM if (base / REFERENCE_SYSTEM).is_dir() else base
+    files = sorted(p for p in ref_dir.iterdir() if p.suffix.lower() in _EXTS and domain_from_name(p.name))
+    return ref_dir, files
+
+
+def _manifest_domains(base: Path) -> dict[str, str]:
+    path = base / "manifest.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"clip", "domain"} <= set(reader.fieldnames):
+            raise DatasetError(f"{path}: expected columns system,clip,domain,..., got {reader.fieldnames}")
+        out = {}
+        for row in reader:
+            if row.get("system", REFERENCE_SYSTEM) == REFERENCE_SYSTEM:
+                domain = _DOMAIN_ALIASES.get(row["domain"])
+                if domain is None:
+                    raise DatasetError(f"{path}: clip {row['clip']}: unknown domain {row['domain']!r}")
+                out[row["clip"]] = domain
+        return out
+
+
+def load_demo(
+    root: str | Path | None = None,
+    domains: str | list[str] | None = None,
+    transcripts_json: str | Path | None = None,
+    num_clips: int | None = None,
+    seed: int = 0,
+    download: bool = False,
+    listing_url: str | None = None,
+) -> list[Clip]:
+    """The demo page's reference clips (clip_id = file name without extension, e.g. `libritts_1089_...`).
+
+    Args:
+        root: demo folder (see module docstring); default `data/semanticodec_demo` under the working dir.
+        domains: keep only these domains.
+        transcripts_json: a `libritts_transcription.json` (the paper's Zenodo package) to attach
+            transcripts to the speech clips; none ship with the demo page.
+        num_clips, seed: seeded random draw (None = all).
+        download: fetch the clips from GitHub when the folder holds none (needs network access).
+        listing_url: override of the GitHub contents-API address (mirrors, tests).
+    """
+    base = Path(root).expanduser() if root else default_data_dir("semanticodec_demo")
+    has_local = base.is_dir() and bool(_reference_files(base)[1])
+    if not has_local and download:
+        download_demo(base, REFERENCE_SYSTEM, listing_url=listing_url)
+    elif not has_local and not base.is_dir():
+        raise DatasetError(
+            f"{base}: demo folder not found; expected {LAYOUT}. Copy {DEMO_REPO} audio/groundtruth/ "
+            "there, or pass download=true when online"
+        )
+    base = require_dir(base, LAYOUT)
+    ref_dir, files = _reference_files(base)
+    if not files:
+        raise DatasetError(f"{ref_dir}: no demo clips; expected {LAYOUT}")
+    domain_of = _manifest_domains(base)
+    texts: dict[str, str] = {}
+    if transcripts_json:
+        from benchmarks.datasets.evalset import read_transcript_json
+
+        texts = read_transcript_json(Path(transcripts_json))
+    keep = set(as_tuple(domains)) or None
+    clips = []
+    for path in files:
+        name = path.stem
+        domain = domain_of.get(name) or domain_from_name(name)
+        if keep and domain not in keep:
+            continue
+        source, licence = _SOURCES[domain]
+        clips.append(
+            Clip(
+                clip_id=name,
+                path=str(path),
+                domain=domain,
+                dataset="demo",
+                duration_s=None if (d := audio_duration_s(path)) is None else round(d, 6),
+                transcript=texts.get(name) if domain == "speech" else None,
+                labels=(name.split("_")[-1].lstrip("0123456789"),) if domain == "music" else (),
+                source=f"SemantiCodec demo page ({DEMO_REPO} audio/{REFERENCE_SYSTEM}); {source}",
+                licence=licence,
+            )
+        )
+    if not clips:
+        raise DatasetError(f"{ref_dir}: no demo clips of domains {sorted(keep or [])}")
+    return deterministic_sample(clips, num_clips, seed, key=lambda c: c.clip_id)
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def demo_systems(root: str | Path, include_reference: bool = False) -> list[dict[str, Any]]:
+    """The reconstruction systems present in a demo folder.
+
+    Returns one dict per system folder that exists, in `systems.csv` order (else folder-name order):
+    system, path (absolute folder), codec, nominal_kbps, paper_kbps, tokens_per_s, frame_rate_hz,
+    native_sample_rate, notes, num_files. Reconstructions are `<path>/<clip_id>.flac|wav`. Without a
+    `systems.csv` the bitrate fields are None.
+    """
+    base = require_dir(root, LAYOUT)
+    table = base / "systems.csv"
+    rows: list[dict[str, Any]] = []
+    if table.is_file():
+        with open(table, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if not reader.fieldnames or "system" not in reader.fieldnames:
+                raise DatasetError(f"{table}: expected a 'system' column, got {reader.fieldnames}")
+            rows = list(reader)
+    else:
+        rows = [{"system": d.name} for d in sorted(base.iterdir()) if d.is_dir()]
+    systems = []
+    for row in rows:
+        name = row["system"]
+        folder = base / name
+        if not folder.is_dir() or (name == REFERENCE_SYSTEM and not include_reference):
+            continue
+        num_files = sum(1 for p in folder.iterdir() if p.suffix.lower() in _EXTS)
+        if num_files == 0:
+            continue
+        rate = _float(row.get("native_sample_rate"))
+        systems.append(
+            {
+                "system": name,
+                "path": str(folder),
+                "codec": row.get("codec") or None,
+                "nominal_kbps": _float(row.get("nominal_kbps")),
+                "paper_kbps": _float(row.get("paper_kbps")),
+                "tokens_per_s": _float(row.get("tokens_per_s")),
+                "frame_rate_hz": _float(row.get("frame_rate_hz")),
+                "native_sample_rate": int(rate) if rate else None,
+                "notes": row.get("notes", ""),
+                "num_files": num_files,
+            }
+        )
+    return systems
