@@ -1,0 +1,71 @@
+"""HiFi-GAN V1-style generator (`first_stage_model.vocoder`), weight norm already folded.
+
+Keys: `conv_pre`, `ups.{i}`, `resblocks.{3i+j}.convs1.{0,1,2}` / `convs2.{0,1,2}`, `conv_post`,
+all plain `weight`/`bias` (the official code calls `remove_weight_norm()` before loading).
+64 mel bins x L frames -> 160*L + 32 samples with the official rates (5, 4, 2, 2, 2).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+LRELU_SLOPE = 0.1
+
+
+def _padding(kernel_size: int, dilation: int) -> int:
+    return (kernel_size * dilation - dilation) // 2
+
+
+class VocoderResBlock(nn.Module):
+    """Three (dilated conv, conv) pairs with leaky-ReLU pre-activations and residuals ("resblock 1")."""
+
+    def __init__(self, channels: int, kernel_size: int, dilations: tuple[int, ...]) -> None:
+        super().__init__()
+        self.convs1 = nn.ModuleList(
+            nn.Conv1d(channels, channels, kernel_size, dilation=d, padding=_padding(kernel_size, d))
+            for d in dilations
+        )
+        self.convs2 = nn.ModuleList(
+            nn.Conv1d(channels, channels, kernel_size, padding=_padding(kernel_size, 1)) for _ in dilations
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        for conv1, conv2 in zip(self.convs1, self.convs2):
+            xt = conv1(F.leaky_relu(x, LRELU_SLOPE))
+            x = conv2(F.leaky_relu(xt, LRELU_SLOPE)) + x
+        return x
+
+
+class HiFiGANGenerator(nn.Module):
+    """Mel `Tensor[B x num_mels x L]` -> waveform `Tensor[B x 1 x N]` in [-1, 1] (tanh)."""
+
+    def __init__(self, *, num_mels: int, initial_channel: int, upsample_rates: tuple[int, ...],
+                 upsample_kernels: tuple[int, ...], resblock_kernels: tuple[int, ...],
+                 resblock_dilations: tuple[int, ...]) -> None:
+        super().__init__()
+        self.num_kernels = len(resblock_kernels)
+        self.conv_pre = nn.Conv1d(num_mels, initial_channel, 7, padding=3)
+        self.ups = nn.ModuleList(
+            nn.ConvTranspose1d(initial_channel // 2**i, initial_channel // 2 ** (i + 1), k, u, padding=(k - u) // 2)
+            for i, (u, k) in enumerate(zip(upsample_rates, upsample_kernels))
+        )
+        self.resblocks = nn.ModuleList(
+            VocoderResBlock(initial_channel // 2 ** (i + 1), k, resblock_dilations)
+            for i in range(len(upsample_rates))
+            for k in resblock_kernels
+        )
+        self.conv_post = nn.Conv1d(initial_channel // 2 ** len(upsample_rates), 1, 7, padding=3)
+
+    def forward(self, mel: Tensor) -> Tensor:
+        x = self.conv_pre(mel)
+        for i, up in enumerate(self.ups):
+            x = up(F.leaky_relu(x, LRELU_SLOPE))
+            blocks = self.resblocks[i * self.num_kernels:(i + 1) * self.num_kernels]
+            acc = blocks[0](x)
+            for block in blocks[1:]:
+                acc = acc + block(x)
+            x = acc / self.num_kernels
+        x = self.conv_post(F.leaky_relu(x))  # default slope 0.01 here, as upstream
+        return torch.tanh(x)
