@@ -1,0 +1,276 @@
+"""Finding and loading the official SemantiCodec weights (Hugging Face repo ``haoheliu/SemantiCodec``).
+
+Files per configuration (repository paths):
+    semanticodec_tokenrate_{R}/encoder.ckpt, semanticodec_tokenrate_{R}/decoder.ckpt,
+    codebook_idx/combine_{512/K}_audioset_dominate/codebook_{V/2}_0.npy
+
+Each file is looked for, in order: in ``checkpoint_path`` (either a token-rate folder as the official
+code expects, or a snapshot of the whole repository), in the Hugging Face cache (``cache_dir`` or
+``$HF_HUB_CACHE`` / ``$HF_HOME/hub``), and finally downloaded with `huggingface_hub` when downloads are
+allowed and the machine is online. Otherwise `CheckpointNotFoundError` names every missing file,
+every place looked in and the command that fetches them.
+
+Loading is safe and single-copy: ``torch.load(weights_only=True, mmap=True)`` (or safetensors /
+``np.load(allow_pickle=False, mmap_mode="r")``), and models built on the meta device take the
+mapped tensors with ``load_state_dict(assign=True)``. Every checkpoint key is either loaded or on an
+explicit unused-by-design list; anything else is an error listing the keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from semanticodec.config import checkpoint_dirname, semantic_codebook_filename
+
+__all__ = [
+    "HF_REPO_ID",
+    "CheckpointNotFoundError",
+    "CheckpointMismatchError",
+    "CheckpointFiles",
+    "repository_files",
+    "find_checkpoint_files",
+    "download_command",
+    "load_state_dict_file",
+    "load_semantic_codebook",
+    "classify_encoder_checkpoint_keys",
+    "load_checked_state_dict",
+]
+
+HF_REPO_ID = "haoheliu/SemantiCodec"
+
+#: encoder.ckpt entries that are not needed to tokenise: the MAE decoder and the VQ's training state.
+ENCODER_UNUSED_KEYS = frozenset({
+    "audiomae.model.mask_token",
+    "audiomae.model.decoder_pos_embed",
+    "quantizer._codebook.initted",
+    "quantizer._codebook.cluster_size",
+    "quantizer._codebook.embed_avg",
+})
+ENCODER_UNUSED_PREFIXES = (
+    "audiomae.model.decoder_embed.",
+    "audiomae.model.decoder_blocks.",
+    "audiomae.model.decoder_norm.",
+    "audiomae.model.decoder_pred.",
+)
+
+
+class CheckpointNotFoundError(FileNotFoundError):
+    """Weights are missing and cannot be downloaded. `missing`: repo path -> places looked in."""
+
+    def __init__(self, missing: Mapping[str, list[str]], command: str, why_no_download: str) -> None:
+        lines = ["SemantiCodec weights not found:"]
+        for name, places in missing.items():
+            lines.append(f"  {name}  (looked in: {'; '.join(places)})")
+        lines.append(f"  not downloaded: {why_no_download}")
+        lines.append(f"  get them with: {command}")
+        lines.append("  then pass checkpoint_path=<download dir> or cache_dir=<HF cache>.")
+        super().__init__("\n".join(lines))
+        self.missing = dict(missing)
+        self.command = command
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint's keys or shapes do not match the model; the message lists them."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckpointFiles:
+    """Local paths of one configuration's files (decoder None when only the encoder is wanted)."""
+
+    encoder: Path
+    semantic_codebook: Path
+    decoder: Path | None = None
+
+
+def repository_files(token_rate: int, semantic_vocab_size: int, *, with_decoder: bool = True) -> dict[str, str]:
+    """Role -> repository path of the files one configuration needs."""
+    folder = checkpoint_dirname(token_rate)
+    files = {"encoder": f"{folder}/encoder.ckpt"}
+    if with_decoder:
+        files["decoder"] = f"{folder}/decoder.ckpt"
+    files["semantic_codebook"] = semantic_codebook_filename(token_rate, semantic_vocab_size)
+    return files
+
+
+def download_command(repo_paths: Iterable[str], cache_dir: str | os.PathLike | None = None) -> str:
+    """Shell command that puts `repo_paths` into the Hugging Face cache (or `cache_dir`)."""
+    extra = f" --cache-dir {cache_dir}" if cache_dir is not None else ""
+    return f"hf download {HF_REPO_ID} {' '.join(repo_paths)}{extra}"
+
+
+def _local_candidates(checkpoint_path: Path, repo_path: str) -> list[Path]:
+    name = Path(repo_path)
+    if name.parts[0].startswith("semanticodec_tokenrate_"):
+        # Official layout: checkpoint_path is the token-rate folder itself; also accept a repo snapshot.
+        return [checkpoint_path / name.name, checkpoint_path / name]
+    # Codebooks: <checkpoint_path>/codebook_idx/... (official) or next to the token-rate folder.
+    return [checkpoint_path / name, checkpoint_path.parent / name]
+
+
+def _cache_lookup(repo_path: str, cache_dir: str | os.PathLike | None) -> Path | None:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    found = try_to_load_from_cache(HF_REPO_ID, repo_path, cache_dir=cache_dir)
+    return Path(found) if isinstance(found, str) else None
+
+
+def _cache_description(cache_dir: str | os.PathLike | None) -> str:
+    if cache_dir is not None:
+        return f"Hugging Face cache {cache_dir}"
+    try:
+        from huggingface_hub.constants import HF_HUB_CACHE
+
+        return f"Hugging Face cache {HF_HUB_CACHE} ($HF_HUB_CACHE / $HF_HOME)"
+    except ImportError:
+        return "Hugging Face cache (huggingface_hub not installed)"
+
+
+def _download_blocker(download: bool) -> str | None:
+    if not download:
+        return "download=False"
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return "HF_HUB_OFFLINE is set"
+    try:
+        import huggingface_hub  # noqa: F401
+    except ImportError:
+        return "huggingface_hub is not installed (pip install huggingface_hub)"
+    return None
+
+
+def find_checkpoint_files(
+    token_rate: int,
+    semantic_vocab_size: int,
+    *,
+    checkpoint_path: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    download: bool = True,
+    with_decoder: bool = True,
+) -> CheckpointFiles:
+    """Local paths of the configuration's files, downloading missing ones when allowed.
+
+    Raises:
+        CheckpointNotFoundError: some file is neither local nor cached and cannot be downloaded.
+    """
+    wanted = repository_files(token_rate, semantic_vocab_size, with_decoder=with_decoder)
+    found: dict[str, Path] = {}
+    missing: dict[str, list[str]] = {}
+    for role, repo_path in wanted.items():
+        places: list[str] = []
+        if checkpoint_path is not None:
+            for candidate in _local_candidates(Path(checkpoint_path), repo_path):
+                places.append(str(candidate))
+                if candidate.is_file():
+                    found[role] = candidate
+                    break
+        if role not in found:
+            cached = _cache_lookup(repo_path, cache_dir)
+            places.append(_cache_description(cache_dir))
+            if cached is not None and cached.is_file():
+                found[role] = cached
+        if role not in found:
+            missing[repo_path] = places
+
+    if missing:
+        blocker = _download_blocker(download)
+        failures = []
+        if blocker is None:
+            from huggingface_hub import hf_hub_download
+
+            for repo_path in list(missing):
+                try:
+                    path = Path(hf_hub_download(HF_REPO_ID, repo_path, cache_dir=cache_dir))
+                except Exception as exc:  # offline, repository moved, disk full: report, do not guess
+                    failures.append(f"{repo_path}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+                    continue
+                role = next(r for r, p in wanted.items() if p == repo_path)
+                found[role] = path
+                del missing[repo_path]
+        if missing:
+            why = blocker or "download failed (" + "; ".join(failures) + ")"
+            raise CheckpointNotFoundError(missing, download_command(missing, cache_dir), why)
+    return CheckpointFiles(
+        encoder=found["encoder"], semantic_codebook=found["semantic_codebook"], decoder=found.get("decoder")
+    )
+
+
+def load_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Tensors of a checkpoint file, memory-mapped where possible, never unpickling code.
+
+    ``.safetensors`` via safetensors; anything else via ``torch.load(weights_only=True, mmap=True)``.
+    A Lightning-style ``{"state_dict": ...}`` wrapper is unwrapped.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint file not found: {path}")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state = load_file(str(path), device="cpu")
+    else:
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as exc:
+            if "mmap" not in str(exc):
+                raise
+            state = torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
+    if isinstance(state, Mapping) and "state_dict" in state and isinstance(state["state_dict"], Mapping):
+        state = state["state_dict"]
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointMismatchError(f"{path} is not a plain state dict of tensors")
+    return dict(state)
+
+
+def load_semantic_codebook(path: str | os.PathLike) -> torch.Tensor:
+    """float32 Tensor[V x fd] from a k-means codebook ``.npy`` (no pickle)."""
+    array = np.load(Path(path), allow_pickle=False, mmap_mode="r")
+    if array.ndim != 2:
+        raise CheckpointMismatchError(f"{path}: semantic codebook must be 2-D [V, fd], got shape {array.shape}")
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+
+
+def classify_encoder_checkpoint_keys(keys: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Split encoder.ckpt keys into (used, unused by design); used = everything not listed unused.
+
+    Whether the used keys are exactly the model's is checked by `load_checked_state_dict`.
+    """
+    used, unused = [], []
+    for key in keys:
+        if key in ENCODER_UNUSED_KEYS or key.startswith(ENCODER_UNUSED_PREFIXES):
+            unused.append(key)
+        else:
+            used.append(key)
+    return used, unused
+
+
+def load_checked_state_dict(module: nn.Module, state: Mapping[str, torch.Tensor], *, name: str) -> None:
+    """Load `state` (only the used keys) into `module` by assignment; any mismatch is an error.
+
+    Raises:
+        CheckpointMismatchError: listing keys the checkpoint lacks, keys it has that the model does
+            not know, and keys whose shapes differ.
+    """
+    expected = module.state_dict(keep_vars=True)
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong_shape = [
+        f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
+        for k in expected
+        if k in state and tuple(state[k].shape) != tuple(expected[k].shape)
+    ]
+    if missing or unexpected or wrong_shape:
+        parts = []
+        for label, items in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", wrong_shape)):
+            if items:
+                shown = ", ".join(items[:12]) + (f" ... (+{len(items) - 12})" if len(items) > 12 else "")
+                parts.append(f"{label} ({len(items)}): {shown}")
+        raise CheckpointMismatchError(f"{name} checkpoint does not match the model: " + "; ".join(parts))
+    module.load_state_dict(dict(state), strict=True, assign=True)
