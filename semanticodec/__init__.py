@@ -1,0 +1,33 @@
+"""SemantiCodec (arXiv 2405.00233) in PyTorch, loading the official checkpoints.
+
+    from semanticodec import SemantiCodec
+    codec = SemantiCodec(token_rate=100, semantic_vocab_size=16384)
+    tokens = codec.encode("speech.wav")      # int64 Tensor[1 x T x 2]
+    waveform = codec.decode(tokens)          # float32 ndarray[1 x 1 x N], 16 kHz
+"""
+
+from semanticodec.checkpoints import CheckpointMismatchError, CheckpointNotFoundError, find_checkpoint_files
+from semanticodec.codec import RANDOM_WEIGHTS, SemantiCodec, SemantiCodecInputError
+from semanticodec.config import (
+    SAMPLE_RATE,
+    SEMANTIC_VOCAB_SIZES,
+    TOKEN_RATES,
+    EncoderConfig,
+    bitrate_kbps,
+    encoder_config,
+)
+
+__all__ = [
+    "SemantiCodec",
+    "SemantiCodecInputError",
+    "CheckpointNotFoundError",
+    "CheckpointMismatchError",
+    "find_checkpoint_files",
+    "EncoderConfig",
+    "encoder_config",
+    "bitrate_kbps",
+    "TOKEN_RATES",
+    "SEMANTIC_VOCAB_SIZES",
+    "SAMPLE_RATE",
+    "RANDOM_WEIGHTS",
+]

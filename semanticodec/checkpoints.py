@@ -11,7 +11,7 @@ allowed and the machine is online. Otherwise `CheckpointNotFoundError` names eve
 every place looked in and the command that fetches them.
 
 Loading is safe and single-copy: ``torch.load(weights_only=True, mmap=True)`` (or safetensors /
-``np.load(allow_pickle=False, mmap_mode="r")``), and models built on the meta device take the
+``np.load(allow_pickle=False)``), and models built on the meta device take the
 mapped tensors with ``load_state_dict(assign=True)``. Every checkpoint key is either loaded or on an
 explicit unused-by-design list; anything else is an error listing the keys.
 """
@@ -231,7 +231,7 @@ def load_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
 def load_semantic_codebook(path: str | os.PathLike) -> torch.Tensor:
     """float32 Tensor[V x fd] from a k-means codebook ``.npy`` (no pickle)."""
-    array = np.load(Path(path), allow_pickle=False, mmap_mode="r")
+    array = np.load(Path(path), allow_pickle=False)
     if array.ndim != 2:
         raise CheckpointMismatchError(f"{path}: semantic codebook must be 2-D [V, fd], got shape {array.shape}")
     return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))

@@ -1,0 +1,462 @@
+"""`SemantiCodec`: the public model (official-checkpoint compatible, batched, deterministic with a seed).
+
+Runs the official README example unchanged::
+
+    from semanticodec import SemantiCodec
+    semanticodec = SemantiCodec(token_rate=100, semantic_vocab_size=16384)  # 1.35 kbps
+    tokens = semanticodec.encode(filepath)     # int64 Tensor[1 x T x 2]
+    waveform = semanticodec.decode(tokens)     # float32 ndarray[1 x 1 x N] at 16 kHz
+
+and adds: tensors or lists of clips as input, `device` / `dtype`, `seed` for reproducible
+decoding, sampler settings, `checkpoint_path` / `cache_path`, and ``upstream_compatible`` to
+reproduce the official padding/joining quirks bit for bit (see `frontend` and `windowing`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from semanticodec import frontend
+from semanticodec.checkpoints import (
+    classify_encoder_checkpoint_keys,
+    find_checkpoint_files,
+    load_checked_state_dict,
+    load_semantic_codebook,
+    load_state_dict_file,
+)
+from semanticodec.config import (
+    SAMPLE_RATE,
+    WINDOW_FBANK_FRAMES,
+    EncoderConfig,
+    bitrate_kbps,
+    encoder_config,
+)
+from semanticodec.encoder import SemantiCodecEncoder
+from semanticodec.fusion import build_condition
+from semanticodec.windowing import overlap_add, split_token_windows
+
+__all__ = ["SemantiCodec", "SemantiCodecInputError", "RANDOM_WEIGHTS"]
+
+RANDOM_WEIGHTS = "random (TEST ONLY)"
+AudioInput = Union[str, os.PathLike, Tensor, np.ndarray]
+
+
+class SemantiCodecInputError(ValueError):
+    """Audio or tokens handed to `SemantiCodec` are unusable; the message says which and why."""
+
+
+def _default_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+class SemantiCodec(nn.Module):
+    """SemantiCodec encoder + latent-diffusion decoder.
+
+    Args:
+        token_rate: 25, 50 or 100 tokens/s (semantic + acoustic).
+        semantic_vocab_size: 4096, 8192, 16384 or 32768.
+        ddim_sample_step: diffusion steps per window (official default 50).
+        cfg_scale: classifier-free guidance scale (official default 2.0; 1.0 disables guidance).
+        checkpoint_path: folder with encoder.ckpt / decoder.ckpt (official layout) or a snapshot of the
+            Hugging Face repository; missing files are looked up in the cache, then downloaded.
+        cache_path: Hugging Face cache folder (default: $HF_HUB_CACHE).
+        device: default cuda, else mps, else cpu.
+        dtype: weight/activation dtype (float32 default; bfloat16/float16 for speed on GPU).
+        seed: default seed of `decode` (None: fresh noise every call, like the official code).
+        sampler: "ddim" (official) or any sampler registered in `semanticodec.decoder.SAMPLERS`.
+        eta: DDIM stochasticity (official 1.0).
+        upstream_compatible: reproduce the official padding, token count and window joins exactly.
+        download: allow `huggingface_hub` downloads of missing files.
+        load_decoder: False builds a tokeniser only (`decode` then raises).
+        max_batch_windows: windows per encoder/decoder call (memory vs speed).
+    """
+
+    def __init__(
+        self,
+        token_rate: int = 100,
+        semantic_vocab_size: int = 16384,
+        ddim_sample_step: int = 50,
+        cfg_scale: float = 2.0,
+        checkpoint_path: str | os.PathLike | None = None,
+        cache_path: str | os.PathLike | None = None,
+        *,
+        device: str | torch.device | None = None,
+        dtype: torch.dtype | None = None,
+        seed: int | None = None,
+        sampler: str = "ddim",
+        eta: float = 1.0,
+        upstream_compatible: bool = False,
+        download: bool = True,
+        load_decoder: bool = True,
+        max_batch_windows: int = 8,
+    ) -> None:
+        super().__init__()
+        config = encoder_config(token_rate, semantic_vocab_size)
+        files = find_checkpoint_files(
+            token_rate,
+            semantic_vocab_size,
+            checkpoint_path=checkpoint_path,
+            cache_dir=cache_path,
+            download=download,
+            with_decoder=load_decoder,
+        )
+        encoder = _load_encoder(config, files.encoder, files.semantic_codebook)
+        decoder = _load_decoder(token_rate, files.decoder) if load_decoder else None
+        self._configure(
+            encoder,
+            decoder,
+            weights=f"pretrained:{files.encoder.parent.name}/{files.encoder.name}",
+            ddim_sample_step=ddim_sample_step,
+            cfg_scale=cfg_scale,
+            device=device,
+            dtype=dtype,
+            seed=seed,
+            sampler=sampler,
+            eta=eta,
+            upstream_compatible=upstream_compatible,
+            max_batch_windows=max_batch_windows,
+        )
+
+    # -- construction -----------------------------------------------------------------------
+    @classmethod
+    def from_modules(
+        cls, encoder: SemantiCodecEncoder, decoder: nn.Module | None, *, weights: str, **settings: Any
+    ) -> SemantiCodec:
+        """Wrap already-built modules (tests, custom weights). `weights` labels their provenance."""
+        model = cls.__new__(cls)
+        nn.Module.__init__(model)
+        model._configure(encoder, decoder, weights=weights, **settings)
+        return model
+
+    @classmethod
+    def random(
+        cls,
+        token_rate: int = 100,
+        semantic_vocab_size: int = 16384,
+        *,
+        seed: int = 0,
+        encoder_overrides: dict[str, Any] | None = None,
+        decoder_overrides: dict[str, Any] | None = None,
+        load_decoder: bool = True,
+        **settings: Any,
+    ) -> SemantiCodec:
+        """A model with RANDOM weights (tests, speed benchmarks only), labelled ``random (TEST ONLY)``.
+
+        `encoder_overrides` / `decoder_overrides` replace `EncoderConfig` / `DecoderConfig` fields
+        (tiny models for tests). Weights are a deterministic function of `seed`.
+        """
+        import dataclasses
+
+        config = dataclasses.replace(encoder_config(token_rate, semantic_vocab_size), **(encoder_overrides or {}))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            encoder = SemantiCodecEncoder(config)
+            with torch.no_grad():
+                encoder.quantizer._codebook.embed.normal_(0.0, 0.3)
+            encoder.semantic.set_codebook(torch.randn(config.semantic_vocab_size, config.feature_dim))
+            decoder = None
+            if load_decoder:
+                from semanticodec.decoder import DecoderConfig, SemantiCodecDecoder
+
+                fields = {"context_dim": config.context_dim, **(decoder_overrides or {})}
+                decoder = SemantiCodecDecoder(DecoderConfig(**fields))
+        return cls.from_modules(encoder, decoder, weights=RANDOM_WEIGHTS, **settings)
+
+    def _configure(
+        self,
+        encoder: SemantiCodecEncoder,
+        decoder: nn.Module | None,
+        *,
+        weights: str,
+        ddim_sample_step: int = 50,
+        cfg_scale: float = 2.0,
+        device: str | torch.device | None = None,
+        dtype: torch.dtype | None = None,
+        seed: int | None = None,
+        sampler: str = "ddim",
+        eta: float = 1.0,
+        upstream_compatible: bool = False,
+        max_batch_windows: int = 8,
+    ) -> None:
+        if ddim_sample_step < 1:
+            raise ValueError(f"ddim_sample_step must be >= 1, got {ddim_sample_step}")
+        if max_batch_windows < 1:
+            raise ValueError(f"max_batch_windows must be >= 1, got {max_batch_windows}")
+        self.config: EncoderConfig = encoder.config
+        self.token_rate = self.config.token_rate
+        self.semantic_vocab_size = self.config.semantic_vocab_size
+        self.stack_factor_K = self.config.stack_factor
+        self.weights = weights
+        self.ddim_sample_step = int(ddim_sample_step)
+        self.cfg_scale = float(cfg_scale)
+        self.seed = seed
+        self.sampler = sampler
+        self.eta = float(eta)
+        self.upstream_compatible = bool(upstream_compatible)
+        self.max_batch_windows = int(max_batch_windows)
+        self.device = torch.device(device) if device is not None else _default_device()
+        self.dtype = dtype or torch.float32
+        self.encoder = encoder.to(device=self.device, dtype=self.dtype).eval()
+        self.encoder.semantic.codebook = self.encoder.semantic.codebook.float()
+        self.encoder.quantizer._codebook.embed = self.encoder.quantizer._codebook.embed.float()
+        self.decoder = decoder.to(device=self.device, dtype=self.dtype).eval() if decoder is not None else None
+        if self.decoder is not None:
+            self.decoder.scale_factor = self.decoder.scale_factor.float()
+
+    # -- facts ------------------------------------------------------------------------------
+    @property
+    def bitrate_kbps(self) -> float:
+        """token_rate / 2 x (log2(V) + 13) / 1000 (official sizes)."""
+        return bitrate_kbps(self.token_rate, self.semantic_vocab_size)
+
+    @property
+    def sample_rate(self) -> int:
+        return SAMPLE_RATE
+
+    @property
+    def pairs_per_window(self) -> int:
+        return self.config.pairs_per_window
+
+    # -- encoding ---------------------------------------------------------------------------
+    @torch.inference_mode()
+    def encode(
+        self, audio: AudioInput | Sequence[AudioInput], sample_rate: int | None = None
+    ) -> Tensor | list[Tensor]:
+        """Audio -> token pairs.
+
+        Args:
+            audio: a file path; a waveform Tensor/ndarray [T], [B x T] or [B x 1 x T]; or a list of
+                paths / waveforms of any lengths.
+            sample_rate: rate of waveform input (default 16 000); files use their own rate.
+
+        Returns:
+            int64 Tensor[B x T' x 2] on `self.device` ([..., 0] semantic, [..., 1] acoustic), or for
+            a list input a list of Tensor[1 x T'_i x 2].
+        """
+        if isinstance(audio, (list, tuple)):
+            clips = [self._as_clips(item, sample_rate) for item in audio]
+            flat = [clip for group in clips for clip in group]
+            tokens = self._encode_clips(flat)
+            return [t[None] for t in tokens]
+        clips = self._as_clips(audio, sample_rate)
+        return torch.stack(self._encode_clips(clips))
+
+    def _as_clips(self, audio: AudioInput, sample_rate: int | None) -> list[Tensor]:
+        """One input -> list of mono float32 Tensor[T] at 16 kHz, validated."""
+        if isinstance(audio, (str, os.PathLike)):
+            waveform, rate = _read_audio_file(Path(audio), first_channel=self.upstream_compatible)
+            clips = [waveform]
+            name = str(audio)
+        else:
+            name = "waveform"
+            if isinstance(audio, np.ndarray):
+                audio = torch.from_numpy(np.ascontiguousarray(audio))
+            if not isinstance(audio, Tensor):
+                raise SemantiCodecInputError(
+                    f"audio must be a path, a Tensor or an ndarray, got {type(audio).__name__}"
+                )
+            if not audio.dtype.is_floating_point:
+                raise SemantiCodecInputError(f"waveform must be floating point, got {audio.dtype}")
+            if audio.dim() == 3 and audio.shape[1] == 1:
+                audio = audio[:, 0]
+            if audio.dim() == 1:
+                audio = audio[None]
+            if audio.dim() != 2:
+                raise SemantiCodecInputError(
+                    f"waveform must be [T], [B, T] or [B, 1, T] (mono), got shape {tuple(audio.shape)}"
+                )
+            rate = SAMPLE_RATE if sample_rate is None else int(sample_rate)
+            clips = list(audio.detach().to("cpu", torch.float32))
+        if rate <= 0:
+            raise SemantiCodecInputError(f"{name}: sample rate must be positive, got {rate}")
+        out = []
+        for clip in clips:
+            if clip.shape[-1] == 0:
+                raise SemantiCodecInputError(f"{name}: audio is empty (0 samples)")
+            if not torch.isfinite(clip).all():
+                raise SemantiCodecInputError(f"{name}: audio contains NaN or Inf")
+            if rate != SAMPLE_RATE:
+                import torchaudio.functional as AF
+
+                clip = AF.resample(clip, rate, SAMPLE_RATE)
+            if clip.shape[-1] == 0:
+                raise SemantiCodecInputError(f"{name}: audio is shorter than one sample at 16 kHz")
+            out.append(clip)
+        return out
+
+    def _encode_clips(self, clips: list[Tensor]) -> list[Tensor]:
+        """Mono Tensor[T_i] at 16 kHz -> int64 Tensor[T'_i x 2] each; windows of all clips batched."""
+        upstream = self.upstream_compatible
+        fbanks = [
+            frontend.waveform_to_fbank(clip, upstream_compatible=upstream).reshape(-1, WINDOW_FBANK_FRAMES, 128)
+            for clip in clips
+        ]
+        windows = torch.cat(fbanks)
+        # Upstream mode runs one window per call, exactly as the official code does.
+        chunk = 1 if upstream else self.max_batch_windows
+        tokens = torch.cat([self.encoder(part.to(self.device)) for part in windows.split(chunk)])
+        out, start = [], 0
+        for clip, fbank in zip(clips, fbanks):
+            clip_tokens = tokens[start : start + fbank.shape[0]].reshape(-1, 2)
+            start += fbank.shape[0]
+            keep = frontend.num_token_pairs(clip.shape[-1], self.stack_factor_K, upstream_compatible=upstream)
+            out.append(clip_tokens[:keep])
+        return out
+
+    # -- decoding ---------------------------------------------------------------------------
+    def decode(self, tokens: Tensor | np.ndarray, **options: Any) -> np.ndarray:
+        """Tokens Tensor[B x T x 2] -> float32 ndarray[B x 1 x N] at 16 kHz (official return type).
+
+        `options` as in `decode_waveform`.
+        """
+        return self.decode_waveform(tokens, **options)[:, None].cpu().numpy()
+
+    @torch.inference_mode()
+    def decode_waveform(
+        self,
+        tokens: Tensor | np.ndarray | Sequence[Tensor],
+        *,
+        seed: int | None = None,
+        steps: int | None = None,
+        guidance_scale: float | None = None,
+        sampler: str | None = None,
+        eta: float | None = None,
+    ) -> Tensor | list[Tensor]:
+        """Tokens -> float32 Tensor[B x N] at 16 kHz, N = T x 320 x K samples.
+
+        A list of Tensor[1 x T_i x 2] gives a list of Tensor[1 x N_i]. All windows of all clips are
+        rendered in batches of `max_batch_windows`. With a seed (argument or constructor default)
+        the output is reproducible; otherwise the diffusion noise is fresh, as upstream.
+        """
+        if self.decoder is None:
+            raise RuntimeError("this SemantiCodec was built with load_decoder=False; it cannot decode")
+        if isinstance(tokens, (list, tuple)):
+            sequences = [self._check_tokens(t) for t in tokens]
+            sequences = [row for seq in sequences for row in seq]
+            as_list = True
+        else:
+            sequences = list(self._check_tokens(tokens))
+            as_list = False
+        window_pairs = self.pairs_per_window
+        conditions, unconditionals, owners = [], [], []
+        for index, seq in enumerate(sequences):
+            for start, stop in split_token_windows(seq.shape[0], window_pairs):
+                features = self.encoder.tokens_to_features(seq[None, start:stop]).to(self.dtype)
+                condition, unconditional = build_condition(features, window_pairs)
+                conditions.append(condition)
+                unconditionals.append(unconditional)
+                owners.append(index)
+        seed = self.seed if seed is None else seed
+        generator = None
+        if seed is not None:
+            generator = torch.Generator(device=self.device).manual_seed(int(seed))
+        guidance = self.cfg_scale if guidance_scale is None else float(guidance_scale)
+        rendered: list[Tensor] = []
+        for first in range(0, len(conditions), self.max_batch_windows):
+            part = slice(first, first + self.max_batch_windows)
+            waveform = self.decoder.generate(
+                torch.cat(conditions[part]),
+                torch.cat(unconditionals[part]) if guidance != 1.0 else None,
+                steps=self.ddim_sample_step if steps is None else int(steps),
+                guidance_scale=guidance,
+                sampler=self.sampler if sampler is None else sampler,
+                eta=self.eta if eta is None else float(eta),
+                generator=generator,
+            )
+            rendered.extend(waveform.float())
+        outputs = []
+        for index, seq in enumerate(sequences):
+            windows = [w for w, owner in zip(rendered, owners) if owner == index]
+            joined = overlap_add(windows, upstream_compatible=self.upstream_compatible)
+            length = frontend.num_output_samples(
+                seq.shape[0], self.stack_factor_K, upstream_compatible=self.upstream_compatible
+            )
+            outputs.append(joined[:length])
+        if as_list:
+            return [o[None] for o in outputs]
+        return torch.stack(outputs)
+
+    def _check_tokens(self, tokens: Tensor | np.ndarray) -> Tensor:
+        """-> int64 Tensor[B x T x 2] on the device, range-checked."""
+        if isinstance(tokens, np.ndarray):
+            tokens = torch.from_numpy(tokens)
+        if not isinstance(tokens, Tensor):
+            raise SemantiCodecInputError(f"tokens must be a Tensor or ndarray, got {type(tokens).__name__}")
+        if tokens.dtype.is_floating_point or tokens.dtype == torch.bool:
+            raise SemantiCodecInputError(f"tokens must be integers, got {tokens.dtype}")
+        if tokens.dim() == 2:
+            tokens = tokens[None]
+        if tokens.dim() != 3 or tokens.shape[-1] != 2:
+            raise SemantiCodecInputError(f"tokens must be [B, T, 2] (semantic, acoustic), got {tuple(tokens.shape)}")
+        if tokens.shape[1] == 0:
+            raise SemantiCodecInputError("tokens are empty (T = 0)")
+        tokens = tokens.to(self.device, torch.int64)
+        for column, name, size in ((0, "semantic", self.semantic_vocab_size), (1, "acoustic", self.config.acoustic_codebook_size)):
+            low, high = int(tokens[..., column].min()), int(tokens[..., column].max())
+            if low < 0 or high >= size:
+                raise SemantiCodecInputError(f"{name} tokens must be in [0, {size}), found [{low}, {high}]")
+        return tokens
+
+    def forward(self, audio: AudioInput, sample_rate: int | None = None) -> np.ndarray:
+        """Encode then decode (official `forward`)."""
+        return self.decode(self.encode(audio, sample_rate))
+
+
+def _read_audio_file(path: Path, *, first_channel: bool) -> tuple[Tensor, int]:
+    """(mono float32 Tensor[T], sample rate). Stereo: mean of channels, or channel 0 upstream."""
+    import soundfile as sf
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError
+        raise SemantiCodecInputError(f"{path}: cannot read audio ({exc})") from exc
+    channels = torch.from_numpy(np.ascontiguousarray(data.T))
+    mono = channels[0] if first_channel or channels.shape[0] == 1 else channels.mean(dim=0)
+    return mono.contiguous(), int(rate)
+
+
+def _load_encoder(config: EncoderConfig, encoder_path: Path, codebook_path: Path) -> SemantiCodecEncoder:
+    """Build on the meta device and adopt the memory-mapped checkpoint tensors (one copy)."""
+    state = load_state_dict_file(encoder_path)
+    used, _unused = classify_encoder_checkpoint_keys(state)
+    with torch.device("meta"):
+        encoder = SemantiCodecEncoder(config)
+    encoder.semantic.codebook = torch.empty(0)  # replaced below; keeps it off the meta device
+    load_checked_state_dict(encoder, {k: state[k] for k in used}, name=str(encoder_path))
+    del state
+    _check_no_meta(encoder, str(encoder_path))
+    encoder.semantic.set_codebook(load_semantic_codebook(codebook_path))
+    return encoder
+
+
+def _load_decoder(token_rate: int, decoder_path: Path | None) -> nn.Module:
+    from semanticodec.decoder import DecoderConfig, SemantiCodecDecoder
+
+    assert decoder_path is not None
+    state = load_state_dict_file(decoder_path)
+    with torch.device("meta"):
+        decoder = SemantiCodecDecoder(DecoderConfig.official(token_rate))
+    decoder.load_official_state_dict(state, assign=True)
+    del state
+    _check_no_meta(decoder, str(decoder_path))
+    return decoder
+
+
+def _check_no_meta(module: nn.Module, name: str) -> None:
+    """Everything built on the meta device must have been replaced by checkpoint tensors."""
+    left = [n for n, t in [*module.named_parameters(), *module.named_buffers()] if t.is_meta]
+    if left:
+        raise RuntimeError(f"{name}: tensors not provided by the checkpoint: {left[:10]}")
