@@ -39,10 +39,8 @@ def seeded(seed: int) -> Iterator[None]:
         torch.random.set_rng_state(state)
 
 
-def check_state_dict_keys(
-    module: torch.nn.Module, state: Mapping[str, torch.Tensor], where: str
-) -> None:
-    """Raise ValueError listing missing / unexpected keys and shape mismatches (strict checking)."""
+def state_dict_problems(module: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> list[str]:
+    """Missing / unexpected keys and shape mismatches of `state` against `module` (empty when it fits)."""
     expected = module.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -58,6 +56,12 @@ def check_state_dict_keys(
         problems.append(f"{len(unexpected)} unexpected keys (e.g. {', '.join(unexpected[:5])})")
     if wrong_shape:
         problems.append(f"{len(wrong_shape)} shape mismatches (e.g. {'; '.join(wrong_shape[:3])})")
+    return problems
+
+
+def check_state_dict_keys(module: torch.nn.Module, state: Mapping[str, torch.Tensor], where: str) -> None:
+    """Raise ValueError listing missing / unexpected keys and shape mismatches (strict checking)."""
+    problems = state_dict_problems(module, state)
     if problems:
         raise ValueError(f"{where}: checkpoint does not match the model: " + "; ".join(problems))
 

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from baselines.base import Codec, Encoded
-from baselines.neural._common import check_state_dict_keys, pad_to_multiple, seeded
+from baselines.neural._common import pad_to_multiple, seeded, state_dict_problems
 from baselines.weights import (
     RANDOM_WEIGHTS,
     WeightFile,
@@ -325,8 +325,13 @@ def load_hificodec_checkpoint(model: HiFiCodecModel, path: str | Path) -> None:
     if not isinstance(state, dict) or not all(part in state for part in _CHECKPOINT_PARTS):
         keys = sorted(state) if isinstance(state, dict) else type(state).__name__
         raise ValueError(f"{path}: expected a dict with keys {list(_CHECKPOINT_PARTS)}, got {keys}")
-    for part in _CHECKPOINT_PARTS:
-        check_state_dict_keys(getattr(model, part), state[part], f"{path} [{part}]")
+    problems = [
+        f"[{part}] {problem}"
+        for part in _CHECKPOINT_PARTS
+        for problem in state_dict_problems(getattr(model, part), state[part])
+    ]
+    if problems:
+        raise ValueError(f"{path}: checkpoint does not match the model: " + "; ".join(problems))
     for part in _CHECKPOINT_PARTS:
         getattr(model, part).load_state_dict(state[part], strict=True)
 
