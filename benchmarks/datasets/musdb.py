@@ -138,8 +138,9 @@ def load_musdb18(
         stems: which of mixture/vocals/drums/bass/other.
         segment_s, seed, silence_db, min_active_fraction: segment choice (see module docstring).
         num_tracks: only the first N tracks in name order (quick runs).
-        cache_dir: where `.stem.mp4` segments are written; default `data/musdb18_segments` under the
-            working directory.
+        cache_dir: where `.stem.mp4` segments and the HQ layout's chosen segment starts are cached
+            (keyed by file size, mtime and the parameters); default `data/musdb18_segments` under
+            the working directory.
     """
     base = require_dir(root, LAYOUT)
     subset_dir = base / subset if (base / subset).is_dir() else base if base.name == subset else None
@@ -155,16 +156,27 @@ def load_musdb18(
     if not track_dirs and not stem_files:
         raise DatasetError(f"{subset_dir}: no MUSDB18 tracks found; expected {LAYOUT}")
     clips: list[Clip] = []
+    out_dir = Path(cache_dir) if cache_dir else Path.cwd() / "data" / "musdb18_segments"
     if track_dirs:
+        cache = out_dir / "hq_segment_choices.json"
+        try:
+            choices = json.loads(cache.read_text()) if cache.is_file() else {}
+        except ValueError:
+            choices = {}
+        before = dict(choices)
         for track_dir in track_dirs[:num_tracks]:
-            clips += _hq_track(track_dir, subset, wanted, segment_s, seed, silence_db, min_active_fraction)
+            clips += _hq_track(
+                track_dir, subset, wanted, segment_s, seed, silence_db, min_active_fraction, choices
+            )
+        if choices != before:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps(choices, indent=0))
     else:
         if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
             raise DatasetError(
                 f"{subset_dir}: reading .stem.mp4 files needs ffmpeg and ffprobe on PATH "
                 "(Debian: apt-get install ffmpeg), or convert the set to the HQ WAV layout"
             )
-        out_dir = Path(cache_dir) if cache_dir else Path.cwd() / "data" / "musdb18_segments"
         for stem_file in stem_files[:num_tracks]:
             clips += _stem_mp4_track(
                 stem_file, subset, wanted, segment_s, seed, silence_db, min_active_fraction, out_dir
@@ -190,26 +202,36 @@ def _clip(
     )
 
 
-def _hq_track(track_dir, subset, wanted, segment_s, seed, silence_db, min_active_fraction) -> list[Clip]:
+def _hq_track(
+    track_dir, subset, wanted, segment_s, seed, silence_db, min_active_fraction, choices: dict
+) -> list[Clip]:
+    """Clips of one HQ track; `choices` caches segment starts keyed by file identity and parameters."""
     clips = []
     for stem in wanted:
         path = track_dir / f"{stem}.wav"
         if not path.is_file():
             raise DatasetError(f"{path}: stem file missing; expected {LAYOUT}")
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-        rng = random.Random(f"{seed}:{track_dir.name}:{stem}")
-        start = choose_segment(
-            data.mean(axis=1),
-            rate,
-            rng,
-            segment_s,
-            silence_db=silence_db,
-            min_active_fraction=min_active_fraction,
+        stat = path.stat()
+        key = (
+            f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{seed}|{segment_s}|{silence_db}|{min_active_fraction}"
         )
-        if start is None:
+        if key not in choices:
+            data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+            rng = random.Random(f"{seed}:{track_dir.name}:{stem}")
+            start = choose_segment(
+                data.mean(axis=1),
+                rate,
+                rng,
+                segment_s,
+                silence_db=silence_db,
+                min_active_fraction=min_active_fraction,
+            )
+            length_s = data.shape[0] / rate
+            choices[key] = None if start is None else [start, min(segment_s, length_s - start)]
+        if choices[key] is None:
             logger.warning("%s: no non-silent %.1f s segment; skipped", path, segment_s)
             continue
-        duration = min(segment_s, data.shape[0] / rate - start)
+        start, duration = choices[key]
         clips.append(
             _clip(track_dir.name, stem, path, start, duration, subset, f"{track_dir.name}/{stem}.wav")
         )

@@ -47,8 +47,8 @@ def hq_root(tmp_path: Path) -> Path:
     return root
 
 
-def test_hq_one_non_silent_segment_per_stem(hq_root: Path) -> None:
-    clips = load_musdb18(hq_root, segment_s=4.0, seed=0)
+def test_hq_one_non_silent_segment_per_stem(hq_root: Path, tmp_path: Path) -> None:
+    clips = load_musdb18(hq_root, segment_s=4.0, seed=0, cache_dir=tmp_path)
     assert len(clips) == 10
     assert {c.labels[0] for c in clips} == set(FREQS)
     vocals = [c for c in clips if c.labels == ("vocals",)]
@@ -61,21 +61,42 @@ def test_hq_one_non_silent_segment_per_stem(hq_root: Path) -> None:
         assert active.mean() >= 0.5
 
 
-def test_hq_deterministic_per_seed(hq_root: Path) -> None:
-    a = [(c.clip_id, c.offset_s) for c in load_musdb18(hq_root, segment_s=4.0, seed=7)]
-    b = [(c.clip_id, c.offset_s) for c in load_dataset("musdb18", root=str(hq_root), segment_s=4.0, seed=7)]
+def test_hq_deterministic_per_seed(hq_root: Path, tmp_path: Path) -> None:
+    a = [(c.clip_id, c.offset_s) for c in load_musdb18(hq_root, segment_s=4.0, seed=7, cache_dir=tmp_path)]
+    b = [
+        (c.clip_id, c.offset_s)
+        for c in load_dataset(
+            "musdb18", root=str(hq_root), segment_s=4.0, seed=7, cache_dir=str(tmp_path / "c2")
+        )
+    ]
     assert a == b
-    offsets = {tuple(c.offset_s for c in load_musdb18(hq_root, segment_s=4.0, seed=s)) for s in range(5)}
+    offsets = {
+        tuple(c.offset_s for c in load_musdb18(hq_root, segment_s=4.0, seed=s, cache_dir=tmp_path))
+        for s in range(5)
+    }
     assert len(offsets) > 1
 
 
-def test_silent_stem_is_skipped_with_a_warning(hq_root: Path, caplog) -> None:
+def test_silent_stem_is_skipped_with_a_warning(hq_root: Path, tmp_path: Path, caplog) -> None:
     track = hq_root / "test" / "Artist B - Tune"
     sf.write(str(track / "vocals.wav"), np.zeros((9 * RATE, 2), np.float32), RATE)
     with caplog.at_level(logging.WARNING, logger="benchmarks.datasets"):
-        clips = load_musdb18(hq_root, segment_s=4.0)
+        clips = load_musdb18(hq_root, segment_s=4.0, cache_dir=tmp_path)
     assert "musdb_Artist B - Tune_vocals" not in {c.clip_id for c in clips}
     assert len(clips) == 9 and "no non-silent" in caplog.text
+
+
+def test_hq_choices_are_cached(hq_root: Path, tmp_path: Path, monkeypatch) -> None:
+    first = load_musdb18(hq_root, segment_s=4.0, cache_dir=tmp_path)
+    assert (tmp_path / "hq_segment_choices.json").is_file()
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("audio decoded although the choice is cached")
+
+    monkeypatch.setattr("benchmarks.datasets.musdb.sf.read", no_decoding)
+    assert load_musdb18(hq_root, segment_s=4.0, cache_dir=tmp_path) == first
+    with pytest.raises(AssertionError, match="decoded"):  # other parameters -> a new choice
+        load_musdb18(hq_root, segment_s=3.0, cache_dir=tmp_path)
 
 
 def test_choose_segment_edge_cases() -> None:
@@ -95,7 +116,7 @@ def test_bad_layouts(tmp_path: Path, hq_root: Path) -> None:
         load_musdb18(tmp_path)
     (hq_root / "test" / "Artist A - Song" / "bass.wav").unlink()
     with pytest.raises(DatasetError, match="bass.wav: stem file missing"):
-        load_musdb18(hq_root)
+        load_musdb18(hq_root, cache_dir=tmp_path)
     with pytest.raises(DatasetError, match="unknown MUSDB18 stems"):
         load_musdb18(hq_root, stems=["guitar"])
 
