@@ -14,7 +14,8 @@ register_metric("stft_distance", "benchmarks.metrics.spectral:STFTDistance")
 register_metric("visqol", "benchmarks.metrics.visqol:ViSQOL", profile="standard")
 register_metric("visqol_paper", "benchmarks.metrics.visqol:ViSQOL", profile="paper")
 # Intelligibility: Whisper transcripts -> WER (per-utterance mean and corpus-level ratio).
-register_metric("wer", "benchmarks.metrics.wer:WordErrorRate")
+register_metric("wer", "benchmarks.metrics.wer:WordErrorRate", reference="transcript")
+register_metric("wer_pseudo", "benchmarks.metrics.wer:WordErrorRate", reference="pseudo")
 # Intrusive speech metrics from maintained packages (pesq, pystoi) and SI-SDR.
 register_metric("pesq_wb", "benchmarks.metrics.intrusive:PESQ", band="wb")
 register_metric("pesq_nb", "benchmarks.metrics.intrusive:PESQ", band="nb")

@@ -1,0 +1,154 @@
+"""Classical intrusive speech metrics: PESQ (ITU-T P.862), STOI / ESTOI, SI-SDR.
+
+- PESQ: the `pesq` package (ITU reference C code), wide band (P.862.2) or narrow band (P.862.1
+  mapping), both signals resampled to 16 kHz. PESQ aligns the signals itself.
+- STOI / ESTOI: `pystoi` (resamples to 10 kHz internally, drops silent frames; no time alignment).
+- SI-SDR: scale-invariant SDR (Le Roux et al., ICASSP 2019) on the zero-mean signals at the clip's
+  own rate; sample-aligned, so a delay lowers it.
+
+These metrics are defined for speech; they are registered for the speech domain only.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from benchmarks.dsp import RESAMPLER
+from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
+from benchmarks.metrics.support import (
+    MetricUnavailable,
+    finite,
+    package_version,
+    pair_at_rate,
+    require_signal,
+)
+
+__all__ = ["PESQ", "STOI", "SISDR", "si_sdr_db"]
+
+_REMEDY = "pip install 'pesq==0.0.4' 'pystoi>=0.4'  (extra: metrics)"
+
+#: Output range of the P.862.1 (nb) and P.862.2 (wb) MOS-LQO mappings.
+_PESQ_RANGE = {"wb": (1.04, 4.64), "nb": (1.02, 4.55)}
+
+
+class PESQ(Metric):
+    """PESQ MOS-LQO at 16 kHz. Args: band: ``"wb"`` (wide band) or ``"nb"`` (narrow band)."""
+
+    domains = ("speech",)
+    sample_rate = 16_000
+    min_duration_s = 0.25
+
+    def __init__(self, band: str = "wb") -> None:
+        if band not in _PESQ_RANGE:
+            raise ValueError(f"PESQ band {band!r} is not 'wb' or 'nb'")
+        self.band = band
+        self.name = f"pesq_{band}"
+        lo, hi = _PESQ_RANGE[band]
+        self.outputs = (MetricOutput(self.name, higher_is_better=True, lower=lo, upper=hi, unit="MOS"),)
+        try:
+            import pesq  # noqa: F401
+        except ImportError:
+            raise MetricUnavailable("the `pesq` package is not installed", _REMEDY) from None
+
+    def provenance(self, domain: str) -> dict[str, Any]:
+        return {
+            "implementation": "pesq (ITU-T P.862 reference code)",
+            "version": package_version("pesq"),
+            "mode": {"wb": "wide band, P.862.2", "nb": "narrow band, P.862.1 mapping"}[self.band],
+            "model": "",
+            "sample_rate": self.sample_rate,
+            "resampler": RESAMPLER,
+        }
+
+    def score(self, item: ScoreItem) -> dict[str, float]:
+        from pesq import pesq
+
+        clip_id = item.clip.clip_id
+        ref, est, rate = pair_at_rate(item, self.sample_rate, min_duration_s=self.min_duration_s)
+        require_signal(ref, "reference", clip_id)
+        require_signal(est, "estimate", clip_id)
+        try:
+            value = pesq(rate, ref.astype(np.float64), est.astype(np.float64), self.band)
+        except Exception as exc:  # noqa: BLE001 - pesq raises its own error types (e.g. no utterances)
+            raise MetricError(f"clip {clip_id}: PESQ {self.band} failed: {type(exc).__name__}: {exc}") from exc
+        return {self.name: finite(value, f"PESQ {self.band}", clip_id)}
+
+
+class STOI(Metric):
+    """STOI (Taal et al. 2011) or, with `extended`, ESTOI (Jensen & Taal 2016); 1 = identical envelopes."""
+
+    domains = ("speech",)
+
+    def __init__(self, extended: bool = False) -> None:
+        self.extended = bool(extended)
+        self.name = "estoi" if self.extended else "stoi"
+        self.outputs = (MetricOutput(self.name, higher_is_better=True, lower=-1.0, upper=1.0),)
+        try:
+            import pystoi  # noqa: F401
+        except ImportError:
+            raise MetricUnavailable("the `pystoi` package is not installed", _REMEDY) from None
+
+    def provenance(self, domain: str) -> dict[str, Any]:
+        return {
+            "implementation": "pystoi",
+            "version": package_version("pystoi"),
+            "mode": "extended (ESTOI)" if self.extended else "classic (STOI)",
+            "model": "",
+            "sample_rate": 10_000,  # pystoi resamples the clip's rate to 10 kHz internally
+        }
+
+    def score(self, item: ScoreItem) -> dict[str, float]:
+        from pystoi import stoi
+
+        clip_id = item.clip.clip_id
+        ref, est, rate = pair_at_rate(item, None)
+        require_signal(ref, "reference", clip_id)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = stoi(ref.astype(np.float64), est.astype(np.float64), rate, extended=self.extended)
+        for warning in caught:
+            if "Not enough STFT frames" in str(warning.message):
+                # pystoi then returns a placeholder 1e-5; we refuse to record it as a score.
+                raise MetricError(f"clip {clip_id}: {self.name}: too little non-silent speech ({warning.message})")
+        return {self.name: finite(value, self.name, clip_id)}
+
+
+def si_sdr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
+    """SI-SDR in dB of float ndarray[T] `estimate` against `reference` (zero-mean, optimal scaling).
+
+    Like common implementations, float32 eps is added to numerator and denominator, so identical
+    signals give a large finite value instead of +inf.
+    """
+    eps = float(np.finfo(np.float32).eps)
+    ref = reference.astype(np.float64) - reference.mean()
+    est = estimate.astype(np.float64) - estimate.mean()
+    alpha = (np.dot(est, ref) + eps) / (np.dot(ref, ref) + eps)
+    target = alpha * ref
+    noise = est - target
+    return float(10.0 * np.log10((np.dot(target, target) + eps) / (np.dot(noise, noise) + eps)))
+
+
+class SISDR(Metric):
+    """Scale-invariant signal-to-distortion ratio (dB) at the clip's rate; higher is better."""
+
+    name = "si_sdr"
+    domains = ("speech",)
+    outputs = (MetricOutput("si_sdr", higher_is_better=True, unit="dB"),)
+
+    def provenance(self, domain: str) -> dict[str, Any]:
+        return {
+            "implementation": "benchmarks.metrics.intrusive.si_sdr_db (Le Roux et al. 2019, eps=float32 eps)",
+            "version": "1",
+            "mode": "zero-mean, optimal scaling, no time alignment",
+            "model": "",
+            "sample_rate": "clip rate",
+        }
+
+    def score(self, item: ScoreItem) -> dict[str, float]:
+        clip_id = item.clip.clip_id
+        ref, est, _ = pair_at_rate(item, None)
+        require_signal(ref, "reference", clip_id)
+        return {self.name: finite(si_sdr_db(ref, est), "SI-SDR", clip_id)}

@@ -1,0 +1,201 @@
+"""Word error rate of Whisper transcripts of the estimate.
+
+Two registered metrics share one implementation and one process-wide ASR model:
+
+- ``wer`` (`reference="transcript"`): the reference text is the clip's transcript. Applies to
+  speech clips that have one.
+- ``wer_pseudo`` (`reference="pseudo"`): the reference text is the same ASR model's transcript of
+  the original clip (a pseudo-reference; cached on disk). Applies to speech clips without a
+  transcript, or to every speech clip with `all_clips=True` (isolates the codec's damage from the
+  ASR model's own errors).
+
+Both reference and hypothesis are normalised (`benchmarks.metrics.text`, default ``paper``: keep
+letters/digits/spaces, lower-case). Per clip the metric writes the utterance WER in % (the paper
+reports the mean of these) and the error and word counts, from which reports compute corpus-level
+WER (sum of errors / sum of reference words) through the ``ratio:`` aggregate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from benchmarks.datasets.base import Clip
+from benchmarks.dsp import RESAMPLER
+from benchmarks.metrics.asr import ASR_SAMPLE_RATE, DecodeOptions, TranscriptCache, build_transcriber
+from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
+from benchmarks.metrics.support import MetricUnavailable, package_version, pair_at_rate
+from benchmarks.metrics.text import normalize, normalizer_names, normalizer_version
+
+__all__ = ["WordErrorRate", "word_errors"]
+
+_REFERENCES = ("transcript", "pseudo")
+
+
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(substitutions + deletions + insertions, reference words) of two normalised strings (jiwer)."""
+    try:
+        import jiwer
+    except ImportError:
+        raise MetricUnavailable("jiwer is not installed", "pip install 'jiwer>=3.0'  (extra: metrics)") from None
+    words = len(reference.split())
+    if words == 0:
+        raise MetricError("reference has no words after normalisation")
+    if not hypothesis.split():
+        return words, words  # everything deleted
+    out = jiwer.process_words(reference, hypothesis)
+    return int(out.substitutions + out.deletions + out.insertions), words
+
+
+class WordErrorRate(Metric):
+    """WER (%) of Whisper transcripts of the estimate against a reference text; lower is better.
+
+    Args:
+        backend: ``"faster-whisper"`` (offline default) or ``"openai-whisper"`` (needs the package
+            and the checkpoint; see `benchmarks.metrics.asr`).
+        model: ``"tiny.en"``, ``"base"``, ``"small"``, a CT2 model directory (faster-whisper), or an
+            openai-whisper model name (``"large-v3"``).
+        normalizer: ``"paper"``, ``"whisper"`` or ``"none"``.
+        reference: ``"transcript"`` (clip transcripts; outputs ``wer*``) or ``"pseudo"`` (ASR of the
+            original; outputs ``wer_pseudo*``).
+        all_clips: with `reference="pseudo"`, also score clips that have a transcript.
+        cache_dir: transcript cache folder (None = the user cache; see `TranscriptCache`).
+        use_cache: read/write the transcript cache of originals.
+        beam_size: beam width; decoding is always at temperature 0.
+        language: forced language.
+        compute_type, cpu_threads: faster-whisper settings.
+        download_root: openai-whisper checkpoint folder.
+    """
+
+    domains = ("speech",)
+    needs_transcript = True
+
+    def __init__(
+        self,
+        backend: str = "faster-whisper",
+        model: str = "tiny.en",
+        normalizer: str = "paper",
+        reference: str = "transcript",
+        all_clips: bool = False,
+        cache_dir: str | None = None,
+        use_cache: bool = True,
+        beam_size: int = 5,
+        language: str = "en",
+        compute_type: str = "int8",
+        cpu_threads: int = 0,
+        download_root: str | None = None,
+    ) -> None:
+        if normalizer not in normalizer_names():
+            raise ValueError(f"normalizer {normalizer!r} is not one of {normalizer_names()}")
+        if reference not in _REFERENCES:
+            raise ValueError(f"reference {reference!r} is not one of {_REFERENCES}")
+        self.normalizer = normalizer
+        self.reference = reference
+        self.all_clips = bool(all_clips)
+        prefix = "wer" if reference == "transcript" else "wer_pseudo"
+        self.name = prefix
+        self.outputs = (
+            MetricOutput(prefix, higher_is_better=False, lower=0.0, unit="%"),
+            MetricOutput(f"{prefix}_corpus", higher_is_better=False, lower=0.0, unit="%",
+                         aggregate=f"ratio:{prefix}_errors/{prefix}_words"),
+            MetricOutput(f"{prefix}_errors", higher_is_better=False, lower=0.0, hidden=True),
+            MetricOutput(f"{prefix}_words", higher_is_better=True, lower=0.0, hidden=True),
+        )
+        options = DecodeOptions(language=language, beam_size=beam_size)
+        extra: dict[str, Any] = (
+            {"compute_type": compute_type, "cpu_threads": cpu_threads} if backend == "faster-whisper"
+            else {"download_root": download_root} if backend == "openai-whisper" else {}
+        )
+        self.transcriber = build_transcriber(backend, model, options, **extra)
+        self.cache = TranscriptCache(cache_dir) if use_cache else None
+        normalize("", normalizer)  # fail now, not per clip, when the normaliser is missing
+
+    # -- contract -------------------------------------------------------------------------------------
+    def applies_to(self, clip: Clip) -> bool:
+        if clip.domain not in self.domains:
+            return False
+        has_text = bool(clip.transcript and clip.transcript.strip())
+        if self.reference == "transcript":
+            return has_text
+        return self.all_clips or not has_text
+
+    def provenance(self, domain: str) -> dict[str, Any]:
+        asr = self.transcriber.describe()
+        return {
+            "implementation": f"{asr['backend']} transcripts + jiwer {package_version('jiwer')}",
+            "version": asr["version"],
+            "mode": f"reference={self.reference}; per-utterance mean and corpus ratio",
+            "model": f"{asr['model']} ({asr.get('model_dir', '')}, sha256 {asr['model_sha256']})",
+            "sample_rate": ASR_SAMPLE_RATE,
+            "normalizer": normalizer_version(self.normalizer),
+            "decoding": {k: asr[k] for k in ("language", "beam_size", "temperature", "compute_type", "timestamps",
+                                             "condition_on_previous_text") if k in asr},
+            "resampler": RESAMPLER,
+        }
+
+    def score(self, item: ScoreItem) -> dict[str, float]:
+        result = self.score_batch([item])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def score_batch(self, items: Sequence[ScoreItem]) -> list[dict[str, float] | BaseException]:
+        results: list[dict[str, float] | BaseException | None] = [None] * len(items)
+        pairs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for i, item in enumerate(items):
+            try:
+                ref, est, _ = pair_at_rate(item, ASR_SAMPLE_RATE, min_duration_s=0.1)
+                if self.reference == "transcript" and not (item.clip.transcript or "").strip():
+                    raise MetricError(f"clip {item.clip.clip_id}: no transcript (the wer_pseudo metric scores such clips)")
+                pairs[i] = (ref, est)
+            except Exception as exc:  # noqa: BLE001
+                results[i] = exc
+        if pairs:
+            order = sorted(pairs)
+            try:
+                references = self._reference_texts([items[i] for i in order], [pairs[i][0] for i in order])
+                hypotheses = self.transcriber.transcribe_batch([pairs[i][1] for i in order])
+            except Exception as exc:  # noqa: BLE001 - a failed batch fails each of its clips, with the reason
+                for i in order:
+                    results[i] = exc
+            else:
+                for i, ref_text, hyp_text in zip(order, references, hypotheses):
+                    try:
+                        results[i] = self._score_texts(items[i].clip.clip_id, ref_text, hyp_text)
+                    except Exception as exc:  # noqa: BLE001
+                        results[i] = exc
+        return [r if r is not None else MetricError("not scored") for r in results]
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    def _reference_texts(self, items: Sequence[ScoreItem], references: Sequence[np.ndarray]) -> list[str]:
+        if self.reference == "transcript":
+            return [str(item.clip.transcript) for item in items]
+        return self.transcribe_originals(references)
+
+    def transcribe_originals(self, waveforms: Sequence[np.ndarray]) -> list[str]:
+        """ASR transcripts of original clips (float32 ndarray[T] at 16 kHz), through the disk cache."""
+        ident = self.transcriber.identity()
+        keys = [TranscriptCache.key(w, ident) for w in waveforms]
+        texts: list[str | None] = [self.cache.get(k) if self.cache else None for k in keys]
+        todo = [i for i, t in enumerate(texts) if t is None]
+        if todo:
+            fresh = self.transcriber.transcribe_batch([waveforms[i] for i in todo])
+            for i, text in zip(todo, fresh):
+                texts[i] = text
+                if self.cache is not None:
+                    self.cache.put(keys[i], text, {"transcriber": self.transcriber.describe()})
+        return [str(t) for t in texts]
+
+    def _score_texts(self, clip_id: str, reference: str, hypothesis: str) -> dict[str, float]:
+        ref = normalize(reference, self.normalizer)
+        hyp = normalize(hypothesis, self.normalizer)
+        if not ref:
+            what = "the ASR model heard no words in the original" if self.reference == "pseudo" else \
+                "the transcript has no words after normalisation"
+            raise MetricError(f"clip {clip_id}: {what}; WER is undefined")
+        errors, words = word_errors(ref, hyp)
+        p = self.name
+        return {p: 100.0 * errors / words, f"{p}_corpus": 100.0 * errors / words,
+                f"{p}_errors": float(errors), f"{p}_words": float(words)}

@@ -1,0 +1,93 @@
+"""PESQ, STOI/ESTOI and SI-SDR on real speech: identical, degraded, delayed, silent and too-short inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.metrics.base import MetricError
+from benchmarks.metrics.intrusive import PESQ, SISDR, STOI, si_sdr_db
+from benchmarks.metrics.registry import build_metric
+from tests.conftest import harmonic_tone, require_shared
+from tests.metrics._items import DEMO_SPEECH_CLIP, delayed, demo_pair, make_item
+
+pytest.importorskip("pesq")
+pytest.importorskip("pystoi")
+
+NAMES = ("pesq_wb", "pesq_nb", "stoi", "estoi", "si_sdr")
+
+
+@pytest.fixture(scope="module")
+def speech():
+    demo_dir = require_shared("data", "semanticodec-demo")
+    ref, good, rate = demo_pair(demo_dir, "descript_codec_6kbps", DEMO_SPEECH_CLIP)
+    _, bad, _ = demo_pair(demo_dir, "encodec_24k_1_5kbps", DEMO_SPEECH_CLIP)
+    return ref, good, bad, rate
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_identical_speech_hits_the_ceiling(name, speech):
+    ref, _, _, rate = speech
+    metric = build_metric(name)
+    value = metric.score(make_item(ref, ref, rate))[name]
+    ceiling = {"pesq_wb": 4.64, "pesq_nb": 4.55, "stoi": 1.0, "estoi": 1.0}.get(name)
+    if ceiling is None:
+        assert value > 60.0  # SI-SDR of a perfect copy: eps-limited, very large
+    else:
+        assert value == pytest.approx(ceiling, abs=0.01)
+    out = metric.outputs[0]
+    assert out.higher_is_better and out.name == name
+    prov = metric.provenance("speech")
+    assert {"implementation", "version", "mode", "sample_rate"} <= set(prov)
+
+
+@pytest.mark.parametrize("name", NAMES[:4])
+def test_quality_order_of_real_codecs(name, speech):
+    """DAC 6 kbps scores above Encodec 1.5 kbps, and both below the original."""
+    ref, good, bad, rate = speech
+    metric = build_metric(name)
+    s_ref, s_good, s_bad = (metric.score(make_item(ref, x, rate))[name] for x in (ref, good, bad))
+    assert s_ref > s_good > s_bad
+
+
+def test_delay_pesq_aligns_waveform_metrics_do_not(speech):
+    ref, _, _, rate = speech
+    late = delayed(ref, rate // 20)  # 50 ms
+    assert PESQ("wb").score(make_item(ref, late, rate))["pesq_wb"] > 4.3
+    assert STOI().score(make_item(ref, late, rate))["stoi"] < 0.8
+    assert SISDR().score(make_item(ref, late, rate))["si_sdr"] < 0.0
+
+
+def test_si_sdr_matches_the_definition_on_a_known_mixture():
+    rng = np.random.default_rng(1)
+    ref = harmonic_tone(2.0) - harmonic_tone(2.0).mean()
+    noise = rng.standard_normal(ref.size).astype(np.float32)
+    noise -= noise.mean()
+    noise -= ref * np.dot(noise, ref) / np.dot(ref, ref)  # orthogonal to the reference
+    noise *= np.linalg.norm(ref) / np.linalg.norm(noise) / 10 ** (10.0 / 20)  # 10 dB below
+    assert si_sdr_db(ref, 0.5 * (ref + noise)) == pytest.approx(10.0, abs=1e-3)  # scale-invariant
+    assert si_sdr_db(ref, -ref) > 60  # the optimal scale may be negative: polarity does not matter
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_silent_reference_and_short_input_raise(name):
+    metric = build_metric(name)
+    x = harmonic_tone(1.0)
+    with pytest.raises(MetricError, match="silence"):
+        metric.score(make_item(np.zeros_like(x), x))
+    if name.startswith("pesq"):
+        with pytest.raises(MetricError, match="too short"):
+            metric.score(make_item(x[:1600], x[:1600]))
+    if name in ("stoi", "estoi"):  # pystoi would return a 1e-5 placeholder; we refuse it
+        with pytest.raises(MetricError, match="too little non-silent"):
+            metric.score(make_item(x[:1600], x[:1600]))
+
+
+def test_pesq_rejects_a_silent_estimate_and_mismatched_lengths():
+    x = harmonic_tone(1.0)
+    with pytest.raises(MetricError, match="estimate is digital silence"):
+        PESQ("nb").score(make_item(x, np.zeros_like(x)))
+    with pytest.raises(MetricError, match="lengths differ"):
+        PESQ("wb").score(make_item(x, x[:-10]))
+    with pytest.raises(ValueError, match="band"):
+        PESQ("fb")
