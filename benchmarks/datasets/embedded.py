@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fcntl
 import hashlib
 import importlib.util
 import itertools
@@ -417,7 +418,15 @@ def build_embedded(
     if not force and _is_current(root, recipe):
         return root / "manifest.csv"
     _require(recipe, sounds_dir)
-    sounds = _sounds_dir(sounds_dir)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.with_name(f".{root.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time; the others then find it current
+        if not force and _is_current(root, recipe):
+            return root / "manifest.csv"
+        return _build_atomically(root, recipe, Path(recipe_path), _sounds_dir(sounds_dir))
+
+
+def _build_atomically(root: Path, recipe: dict[str, Any], recipe_path: Path, sounds: Path) -> Path:
     started = time.perf_counter()
     tmp = root.with_name(f".{root.name}.building-{os.getpid()}")
     if tmp.exists():
@@ -444,12 +453,9 @@ def build_embedded(
         (tmp / "build.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         if root.exists():
             shutil.rmtree(root)
-        root.parent.mkdir(parents=True, exist_ok=True)
         tmp.rename(root)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        if _is_current(root, recipe):  # a concurrent build finished first
-            return root / "manifest.csv"
         raise
     logger.info(
         "embedded corpus: %d clips, %.1f s of audio, built in %.1f s -> %s",

@@ -6,6 +6,7 @@ import copy
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 import soundfile as sf
 
 from benchmarks.audio import load_clip_audio
-from benchmarks.datasets import DatasetError, dataset_names, load_dataset, read_manifest
+from benchmarks.datasets import DatasetError, dataset_names, embedded, load_dataset, read_manifest
 from benchmarks.datasets.embedded import (
     _MAJOR,
     _NUMERALS,
@@ -153,7 +154,7 @@ def test_build_load_and_determinism(built: Path, tmp_path: Path) -> None:
     ]
 
 
-def test_stale_corpus_is_detected(built: Path, tmp_path: Path) -> None:
+def test_stale_corpus_is_detected(built: Path, tmp_path: Path, monkeypatch) -> None:
     root = tmp_path / "embedded"
     shutil.copytree(built, root)
     info_path = root / "build.json"
@@ -162,5 +163,17 @@ def test_stale_corpus_is_detected(built: Path, tmp_path: Path) -> None:
     info_path.write_text(json.dumps(info))
     with pytest.raises(DatasetError, match="another recipe"):
         load_embedded(root, build=False)
-    assert len(load_embedded(root)) == info["num_clips"]  # rebuilt
+    # two concurrent loaders: one rebuilds, the other waits for it and reuses the result
+    calls = []
+    real_build_into = embedded._build_into
+
+    def counting_build_into(*args, **kwargs):
+        calls.append(1)
+        return real_build_into(*args, **kwargs)
+
+    monkeypatch.setattr(embedded, "_build_into", counting_build_into)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: load_embedded(root), range(2)))
+    assert len(calls) == 1
+    assert results[0] == results[1] and len(results[0]) == info["num_clips"]
     assert json.loads(info_path.read_text())["recipe_sha256"] == recipe_sha256(load_recipe())
