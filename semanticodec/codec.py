@@ -434,7 +434,6 @@ def _load_encoder(config: EncoderConfig, encoder_path: Path, codebook_path: Path
     used, _unused = classify_encoder_checkpoint_keys(state)
     with torch.device("meta"):
         encoder = SemantiCodecEncoder(config)
-    encoder.semantic.codebook = torch.empty(0)  # replaced below; keeps it off the meta device
     load_checked_state_dict(encoder, {k: state[k] for k in used}, name=str(encoder_path))
     del state
     _check_no_meta(encoder, str(encoder_path))

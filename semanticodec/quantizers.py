@@ -46,7 +46,8 @@ class SemanticQuantizer(nn.Module):
             )
         if not torch.isfinite(codebook).all():
             raise ValueError("semantic codebook contains NaN or Inf")
-        self.codebook = codebook.to(device=self.codebook.device, dtype=torch.float32).contiguous()
+        device = codebook.device if self.codebook.is_meta else self.codebook.device
+        self.codebook = codebook.to(device=device, dtype=torch.float32).contiguous()
 
     def quantize(self, features: Tensor) -> Tensor:
         """Tensor[B x L x dim] -> int64 Tensor[B x L] nearest-centroid indices."""
