@@ -30,7 +30,14 @@ from benchmarks.datasets.common import (
     require_dir,
 )
 
-__all__ = ["DEMO_REPO", "REFERENCE_SYSTEM", "demo_systems", "download_demo", "load_demo"]
+__all__ = [
+    "DEMO_REPO",
+    "REFERENCE_SYSTEM",
+    "demo_systems",
+    "download_demo",
+    "load_demo",
+    "reconstruction_path",
+]
 
 DEMO_REPO = "haoheliu/SemantiCodec"
 REFERENCE_SYSTEM = "groundtruth"
@@ -219,3 +226,12 @@ def demo_systems(root: str | Path, include_reference: bool = False) -> list[dict
             }
         )
     return systems
+
+
+def reconstruction_path(system_path: str | Path, clip_id: str) -> Path | None:
+    """The reconstruction of `clip_id` in a system folder from `demo_systems` (FLAC or WAV), or None."""
+    for ext in _EXTS:
+        path = Path(system_path) / f"{clip_id}{ext}"
+        if path.is_file():
+            return path
+    return None

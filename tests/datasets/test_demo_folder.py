@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.audio import load_clip_audio
 from benchmarks.datasets import DatasetError, load_dataset
-from benchmarks.datasets.demo import demo_systems, load_demo
+from benchmarks.datasets.demo import demo_systems, load_demo, reconstruction_path
 from benchmarks.datasets.folder import load_folder
 from tests.datasets._audio import write_wav
 
@@ -42,6 +42,9 @@ def test_demo_systems_on_the_shared_demo_folder(demo_dir: Path) -> None:
     for system in systems.values():
         stems = {p.stem for p in Path(system["path"]).iterdir()}
         assert stems == refs, system["system"]  # every reconstruction has its reference
+        path = reconstruction_path(system["path"], "libritts_1089_134686_000009_000006")
+        assert path is not None and path.suffix == ".flac"
+    assert reconstruction_path(sc["path"], "audioset_Y-XwtCzUaN1I") is None  # only speech was reconstructed
     assert "groundtruth" in {s["system"] for s in demo_systems(demo_dir, include_reference=True)}
 
 

