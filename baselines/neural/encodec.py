@@ -77,14 +77,14 @@ class EncodecCodec(Codec):
         if float(bandwidth_kbps) not in ENCODEC_BANDWIDTHS_KBPS:
             raise ValueError(f"EnCodec 24 kHz bandwidth_kbps must be one of {ENCODEC_BANDWIDTHS_KBPS}")
         path = self._locate(repository, checkpoint, random_weights)
+        state = None if path is None else _load_verified(path)
         from encodec import EncodecModel
 
         with seeded(seed):
             model = EncodecModel.encodec_model_24khz(pretrained=False)
-        if path is None:
+        if path is None or state is None:
             self.weights = RANDOM_WEIGHTS
         else:
-            state = _load_verified(path)
             check_state_dict_keys(model, state, str(path))
             model.load_state_dict(state, strict=True)
             model.name = "encodec_24khz"

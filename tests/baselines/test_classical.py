@@ -30,7 +30,7 @@ SR = 16_000
 
 
 def _speech(demo_dir, seconds: float = 4.0) -> torch.Tensor:
-    path = sorted((demo_dir / "groundtruth").glob("libritts_*.flac"))[0]
+    path = min((demo_dir / "groundtruth").glob("libritts_*.flac"))
     return torch.from_numpy(load_audio(path, duration_s=seconds, sample_rate=SR).waveform)
 
 
