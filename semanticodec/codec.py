@@ -436,8 +436,8 @@ def _load_encoder(config: EncoderConfig, encoder_path: Path, codebook_path: Path
         encoder = SemantiCodecEncoder(config)
     load_checked_state_dict(encoder, {k: state[k] for k in used}, name=str(encoder_path))
     del state
-    _check_no_meta(encoder, str(encoder_path))
     encoder.semantic.set_codebook(load_semantic_codebook(codebook_path))
+    _check_no_meta(encoder, str(encoder_path))
     return encoder
 
 
