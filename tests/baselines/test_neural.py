@@ -18,8 +18,8 @@ from tests.conftest import harmonic_tone
 pytest.importorskip("encodec")
 pytest.importorskip("dac")
 
-from baselines.neural.dac import DAC_16KHZ_CHECKPOINT, DAC_16KHZ_KWARGS, DacCodec  # noqa: E402
-from baselines.neural.encodec import ENCODEC_24KHZ_CHECKPOINT, EncodecCodec  # noqa: E402
+from baselines.neural.dac import DAC_16KHZ_CHECKPOINT, DAC_16KHZ_KWARGS, DacCodec
+from baselines.neural.encodec import ENCODEC_24KHZ_CHECKPOINT, EncodecCodec
 
 TONE = torch.from_numpy(harmonic_tone(0.25, 16_000))
 

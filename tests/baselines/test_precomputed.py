@@ -1,0 +1,100 @@
+"""Precomputed reconstructions: matched by clip id, resampled, length fitted, bitrate from the table."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from baselines.precomputed import PrecomputedCodec, PrecomputedOutputMissing, precomputed_specs
+from benchmarks.audio import load_audio
+from tests.conftest import harmonic_tone
+
+SYSTEMS_CSV = """system,codec,nominal_kbps,paper_kbps,notes
+groundtruth,original,,,reference
+sys_a,family_a,1.5,1.5,first
+sys_b,family_b,,0.78,paper only
+"""
+
+
+def _write_outputs(root, rate=8000, seconds=0.5):
+    (root / "sys_a").mkdir(parents=True)
+    (root / "sys_b").mkdir()
+    tone = harmonic_tone(seconds, rate)
+    sf.write(root / "sys_a" / "clip1.wav", tone, rate)
+    sf.write(root / "sys_b" / "clip1.flac", tone, rate)
+    (root / "systems.csv").write_text(SYSTEMS_CSV)
+    return tone
+
+
+def test_specs_from_a_systems_table(tmp_path):
+    _write_outputs(tmp_path)
+    specs = precomputed_specs(tmp_path, tmp_path / "systems.csv")
+    assert [s.name for s in specs] == ["demo:sys_a", "demo:sys_b"]  # reference row without bitrate skipped
+    assert [s.family for s in specs] == ["family_a", "family_b"]
+    assert [s.nominal_bitrate_kbps for s in specs] == [1.5, 0.78]  # paper_kbps when nominal is empty
+    assert all(s.target == "baselines.precomputed:PrecomputedCodec" for s in specs)
+    with_refs = precomputed_specs(tmp_path, tmp_path / "systems.csv", prefix="x", include_references=True)
+    assert with_refs[0].name == "x:groundtruth" and math.isnan(with_refs[0].nominal_bitrate_kbps)
+    (tmp_path / "bad.csv").write_text("name,kbps\nfoo,1\n")
+    with pytest.raises(ValueError, match="needs columns 'system'"):
+        precomputed_specs(tmp_path, tmp_path / "bad.csv")
+
+
+def test_reconstruct_loads_resamples_and_fits_length(tmp_path):
+    tone_8k = _write_outputs(tmp_path, rate=8000, seconds=0.5)
+    spec = precomputed_specs(tmp_path, tmp_path / "systems.csv")[0]
+    codec = PrecomputedCodec(**spec.kwargs)
+    assert codec.nominal_bitrate_kbps == 1.5 and codec.family == "family_a"
+    longer = torch.zeros(9000)  # reference longer than the stored output (8000 samples at 16 kHz)
+    rec = codec.reconstruct(longer, 16_000, "clip1")
+    assert rec.encoded is None and rec.bitrate_kbps is None and rec.sample_rate == 16_000
+    assert rec.waveform.shape == (9000,) and rec.waveform.dtype == torch.float32
+    assert torch.all(rec.waveform[8000:] == 0)
+    expected = load_audio(tmp_path / "sys_a" / "clip1.wav", sample_rate=16_000).waveform
+    assert np.allclose(rec.waveform[:8000].numpy(), expected, atol=1e-6)
+    shorter = codec.reconstruct(torch.zeros(2000), 8000, "clip1")
+    assert shorter.waveform.shape == (2000,)
+    assert np.allclose(shorter.waveform.numpy(), tone_8k[:2000], atol=1e-4)  # 16-bit WAV
+
+
+def test_missing_outputs_and_codec_calls_are_explained(tmp_path):
+    _write_outputs(tmp_path)
+    codec = PrecomputedCodec(folder=str(tmp_path / "sys_a"), nominal_bitrate_kbps=1.5, system="sys_a")
+    with pytest.raises(PrecomputedOutputMissing) as info:
+        codec.reconstruct(torch.zeros(100), 16_000, "clip_nope")
+    assert "clip_nope" in str(info.value) and str(tmp_path / "sys_a") in str(info.value)
+    with pytest.raises(NotImplementedError, match="reconstruct"):
+        codec.encode(torch.zeros(100), 16_000)
+    with pytest.raises(NotImplementedError):
+        codec.decode(None)
+    status_error = pytest.raises(Exception, match="does not exist")
+    with status_error:
+        PrecomputedCodec(folder=str(tmp_path / "nope"))
+
+
+def test_demo_page_systems(demo_dir):
+    specs = {s.name: s for s in precomputed_specs(demo_dir, demo_dir / "systems.csv")}
+    assert len(specs) == 11 and "demo:groundtruth" not in specs
+    assert specs["demo:semanticodec_1_43_kbps"].family == "semanticodec"
+    assert specs["demo:descript_codec_0_71kbps"].nominal_bitrate_kbps == pytest.approx(0.78)
+    assert specs["demo:encodec_24k_6kbps"].family == "encodec_24khz"
+    clip = "libritts_121_127105_000044_000001"
+    reference = torch.from_numpy(load_audio(demo_dir / "groundtruth" / f"{clip}.flac").waveform)
+    for name in ("demo:hifi-codec-2kbps", "demo:encodec_24k_1_5kbps"):
+        codec = PrecomputedCodec(**specs[name].kwargs)
+        rec = codec.reconstruct(reference, 16_000, clip)
+        assert rec.waveform.shape == reference.shape
+        stored = load_audio(demo_dir / specs[name].kwargs["system"] / f"{clip}.flac").waveform
+        n = min(len(stored), reference.shape[0])  # some stored outputs are a frame shorter than the reference
+        assert np.array_equal(rec.waveform.numpy()[:n], stored[:n])
+        assert torch.all(rec.waveform[n:] == 0)
+        # A real reconstruction of the same utterance: strongly correlated with the reference.
+        assert np.corrcoef(rec.waveform.numpy(), reference.numpy())[0, 1] > 0.3
+        at_24k = codec.reconstruct(torch.zeros(24_000), 24_000, clip)
+        assert at_24k.waveform.shape == (24_000,)
+    with pytest.raises(PrecomputedOutputMissing, match="musdb_6vocals"):
+        PrecomputedCodec(**specs["demo:hifi-codec-2kbps"].kwargs).reconstruct(reference, 16_000, "musdb_6vocals")
