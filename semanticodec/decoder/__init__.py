@@ -3,7 +3,13 @@ decoder and HiFi-GAN vocoder, with state-dict keys equal to the official `decode
 
 from semanticodec.decoder.config import OFFICIAL_CONTEXT_DIM, DecoderConfig
 from semanticodec.decoder.model import SemantiCodecDecoder, classify_decoder_checkpoint_keys
-from semanticodec.decoder.samplers import SAMPLERS, ddim_timesteps, dpm_timesteps, get_sampler, register_sampler
+from semanticodec.decoder.samplers import (
+    SAMPLERS,
+    ddim_timesteps,
+    dpm_timesteps,
+    get_sampler,
+    register_sampler,
+)
 from semanticodec.decoder.schedule import DiffusionSchedule
 
 __all__ = [

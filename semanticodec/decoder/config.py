@@ -61,7 +61,7 @@ class DecoderConfig:
             )
 
     @classmethod
-    def official(cls, token_rate: int) -> "DecoderConfig":
+    def official(cls, token_rate: int) -> DecoderConfig:
         """Official decoder sizes for token rate 25, 50 or 100."""
         if token_rate not in OFFICIAL_CONTEXT_DIM:
             raise ValueError(f"token_rate must be one of {sorted(OFFICIAL_CONTEXT_DIM)}, got {token_rate}")

@@ -9,15 +9,19 @@ the initial noise `x_T`, the schedule and options, and returns the clean latent.
   of each step (official order: x_T first, then one draw per step), so with the same generator
   state the whole trajectory equals upstream's.
 - "dpmpp_2m": DPM-Solver++(2M) (Lu et al. 2022), deterministic, data-prediction multistep
-  solver of the probability-flow ODE; time points linspace(N-1, 0, steps+1)[:-1] rounded, the
-  first step first-order, the last step (to sigma = 0) returns the x0 prediction.
+  solver of the probability-flow ODE from t = N-1 to t = 0 with time points uniform in log-SNR
+  (one UNet call per step), first step first order; it ends at alpha_bar_0 like "ddim".
+  Uniform-in-t points make the 2M extrapolation unstable (the last interval's log-SNR jump is
+  huge) and are therefore not offered.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import torch
 from torch import Tensor
@@ -64,11 +68,15 @@ def randn_like(x: Tensor, generator: torch.Generator | None) -> Tensor:
 # ----------------------------------------------------------------------------------------------- DDIM
 
 def ddim_timesteps(steps: int, num_timesteps: int = 1000) -> list[int]:
-    """Official "uniform" DDIM steps, ascending: range(0, N, N // steps) + 1 (may exceed `steps`
-    entries when `steps` does not divide N, as upstream)."""
+    """Official "uniform" DDIM steps, ascending: range(0, N, N // steps) + 1.
+
+    As upstream, a count that does not divide N can give more entries (30 -> 31 steps). Where
+    upstream would index past the schedule (t = N, e.g. steps = 3 or 9: it raises IndexError),
+    that step is dropped.
+    """
     _check_steps(steps, num_timesteps)
     stride = num_timesteps // steps
-    return [t + 1 for t in range(0, num_timesteps, stride)]
+    return [t + 1 for t in range(0, num_timesteps, stride) if t + 1 < num_timesteps]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,35 +134,48 @@ def sample_ddim(denoise: DenoiseFn, x_T: Tensor, schedule: DiffusionSchedule, *,
 
 # ------------------------------------------------------------------------------------ DPM-Solver++
 
-def dpm_timesteps(steps: int, num_timesteps: int = 1000) -> list[int]:
-    """Model-evaluation steps of DPM-Solver++, descending: linspace(N-1, 0, steps+1)[:-1], rounded."""
-    _check_steps(steps, num_timesteps)
-    last = num_timesteps - 1
-    return [round(last - i * last / steps) for i in range(steps)]
+def dpm_timesteps(schedule: DiffusionSchedule, steps: int) -> list[int]:
+    """Time points of DPM-Solver++, descending from N-1 to 0, uniform in half log-SNR lambda
+    (each target rounded to the nearest integer step; duplicates, possible only for very many
+    steps, are dropped). The model is evaluated at all but the last point."""
+    n = schedule.num_timesteps
+    _check_steps(steps, n)
+    lambdas = [schedule.lambda_(t) for t in range(n)]  # decreasing in t
+    start, end = lambdas[-1], lambdas[0]
+    points: list[int] = []
+    for i in range(steps + 1):
+        target = start + (end - start) * i / steps
+        t = min(range(n), key=lambda k: abs(lambdas[k] - target))
+        if not points or t < points[-1]:
+            points.append(t)
+    points[0], points[-1] = n - 1, 0
+    return points
 
 
 @register_sampler("dpmpp_2m")
 def sample_dpmpp_2m(denoise: DenoiseFn, x_T: Tensor, schedule: DiffusionSchedule, *, steps: int = 20,
                     eta: float = 0.0, generator: torch.Generator | None = None) -> Tensor:
-    """DPM-Solver++(2M) in data prediction; deterministic given x_T (`eta`/`generator` unused)."""
-    ts = dpm_timesteps(steps, schedule.num_timesteps)
+    """DPM-Solver++(2M) in data prediction, deterministic given x_T (`eta`/`generator` unused).
+
+    Integrates the probability-flow ODE from t = N-1 to t = 0, i.e. it ends at the noise level
+    alpha_bar_0 like the official DDIM (whose last step also targets alpha_bar_0, not 1).
+    The first step is first order, the others second order (multistep).
+    """
+    ts = dpm_timesteps(schedule, steps)
     x = x_T
     prev_x0: Tensor | None = None
-    prev_h: float | None = None
-    for i, t in enumerate(ts):
+    prev_h = 0.0
+    for t, t_next in itertools.pairwise(ts):
         x0 = schedule.x0_from_v(x, denoise(x, t), t)
-        if i == len(ts) - 1:
-            return x0  # final step to sigma = 0: first order gives the data prediction itself
-        t_next = ts[i + 1]
         a_s, a_t = schedule.alphas_cumprod64[t], schedule.alphas_cumprod64[t_next]
         sigma_ratio = math.sqrt((1.0 - a_t) / (1.0 - a_s))
         h = schedule.lambda_(t_next) - schedule.lambda_(t)
         coef = math.sqrt(a_t) * math.expm1(-h)  # alpha_t * (exp(-h) - 1), negative
         if prev_x0 is None:
-            x = sigma_ratio * x - coef * x0
+            d = x0
         else:
             r = prev_h / h
             d = (1.0 + 0.5 / r) * x0 - (0.5 / r) * prev_x0
-            x = sigma_ratio * x - coef * d
+        x = sigma_ratio * x - coef * d
         prev_x0, prev_h = x0, h
     return x

@@ -22,7 +22,7 @@ class DiffusionSchedule:
     alphas_cumprod64: tuple[float, ...]  # float64 alpha_bar_t
 
     @classmethod
-    def linear(cls, num_timesteps: int, linear_start: float, linear_end: float) -> "DiffusionSchedule":
+    def linear(cls, num_timesteps: int, linear_start: float, linear_end: float) -> DiffusionSchedule:
         betas = torch.linspace(linear_start**0.5, linear_end**0.5, num_timesteps, dtype=torch.float64,
                                device="cpu") ** 2
         return cls(tuple(torch.cumprod(1.0 - betas, dim=0).tolist()))
