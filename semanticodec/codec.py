@@ -217,8 +217,8 @@ class SemantiCodec(nn.Module):
     # -- facts ------------------------------------------------------------------------------
     @property
     def bitrate_kbps(self) -> float:
-        """token_rate / 2 x (log2(V) + 13) / 1000 (official sizes)."""
-        return bitrate_kbps(self.token_rate, self.semantic_vocab_size)
+        """token_rate / 2 x (log2(V) + log2(acoustic codebook size)) / 1000; 13 bits acoustic when released."""
+        return self.config.bitrate_kbps
 
     @property
     def sample_rate(self) -> int:

@@ -10,8 +10,9 @@ TINY_ENCODER = dict(
 )
 # Small channels, but the official latent grid so one window still renders 10.24 s of audio.
 TINY_DECODER = dict(
-    model_channels=32, channel_mult=(1, 2), num_res_blocks=1, attention_levels=(1,), num_head_channels=16,
+    model_channels=32, channel_mult=(1, 1, 1), num_res_blocks=1, attention_levels=(2,), num_head_channels=32,
     vae_channels=32, vae_num_res_blocks=1, vocoder_initial_channel=32,
+    vocoder_resblock_kernels=(3,), vocoder_resblock_dilations=(1,),
 )
 
 
