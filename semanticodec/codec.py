@@ -145,7 +145,7 @@ class SemantiCodec(nn.Module):
         token_rate: int = 100,
         semantic_vocab_size: int = 16384,
         *,
-        seed: int = 0,
+        weights_seed: int = 0,
         encoder_overrides: dict[str, Any] | None = None,
         decoder_overrides: dict[str, Any] | None = None,
         load_decoder: bool = True,
@@ -154,13 +154,14 @@ class SemantiCodec(nn.Module):
         """A model with RANDOM weights (tests, speed benchmarks only), labelled ``random (TEST ONLY)``.
 
         `encoder_overrides` / `decoder_overrides` replace `EncoderConfig` / `DecoderConfig` fields
-        (tiny models for tests). Weights are a deterministic function of `seed`.
+        (tiny models for tests). Weights are a deterministic function of `weights_seed`; `settings`
+        are the constructor's keyword settings (`seed` is the decoding seed).
         """
         import dataclasses
 
         config = dataclasses.replace(encoder_config(token_rate, semantic_vocab_size), **(encoder_overrides or {}))
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            torch.manual_seed(weights_seed)
             encoder = SemantiCodecEncoder(config)
             with torch.no_grad():
                 encoder.quantizer._codebook.embed.normal_(0.0, 0.3)

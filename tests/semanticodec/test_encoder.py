@@ -62,7 +62,7 @@ def test_tokens_equal_official_encoder(rate, clips):
         assert ours.shape == clip["tokens"].shape, name
         assert torch.equal(ours, clip["tokens"]), f"{name}: {(ours != clip['tokens']).sum()} tokens differ"
         # the tokens are not degenerate (the comparison is meaningful)
-        assert ours[..., 0].unique().numel() > 3 and ours[..., 1].unique().numel() > 3
+        assert ours[..., 0].unique().numel() >= 3 and ours[..., 1].unique().numel() >= 3
 
 
 @pytest.mark.skipif(not os.environ.get("SEMANTICODEC_OFFICIAL_PATH"), reason="set SEMANTICODEC_OFFICIAL_PATH "

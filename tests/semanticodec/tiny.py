@@ -20,6 +20,6 @@ def tiny_codec(token_rate: int = 100, *, load_decoder: bool = False, **settings)
     settings.setdefault("device", "cpu")
     settings.setdefault("ddim_sample_step", 2)
     return SemantiCodec.random(
-        token_rate, 16384, seed=0, encoder_overrides=TINY_ENCODER, decoder_overrides=TINY_DECODER,
+        token_rate, 16384, weights_seed=0, encoder_overrides=TINY_ENCODER, decoder_overrides=TINY_DECODER,
         load_decoder=load_decoder, **settings,
     )
