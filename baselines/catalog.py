@@ -100,3 +100,21 @@ register_codec(
         description="HiFi-Codec-16k-320d, first residual layer only (2 codebooks); not in the paper",
     )
 )
+
+# --- SemantiCodec (this repository's implementation, official checkpoints) ---------------------
+# V = 32768 as in the paper's comparison; bitrate = token_rate / 2 * (log2 V + 13) bit/s.
+_SEMANTICODEC = "baselines.semanticodec_adapter:SemantiCodecCodec"
+for _rate, _kbps in ((100, 1.40), (50, 0.70), (25, 0.35)):
+    register_codec(
+        CodecSpec(
+            name=f"semanticodec@{_kbps:.2f}kbps",
+            target=_SEMANTICODEC,
+            kwargs={"token_rate": _rate, "semantic_vocab_size": 32768},
+            family="semanticodec",
+            nominal_bitrate_kbps=_kbps,
+            description=(
+                f"SemantiCodec {_rate} tokens/s, semantic vocabulary 32768 + 8192 acoustic codes, "
+                "50 DDIM steps, guidance 2.0, seed 0"
+            ),
+        )
+    )
