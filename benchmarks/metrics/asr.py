@@ -40,14 +40,14 @@ from benchmarks.metrics.support import MetricUnavailable, package_version
 
 __all__ = [
     "ASR_SAMPLE_RATE",
+    "TRANSCRIBERS",
     "DecodeOptions",
-    "Transcriber",
     "FasterWhisperTranscriber",
     "OpenAIWhisperTranscriber",
-    "TRANSCRIBERS",
+    "Transcriber",
+    "TranscriptCache",
     "build_transcriber",
     "resolve_ct2_model",
-    "TranscriptCache",
     "user_cache_dir",
 ]
 
@@ -199,7 +199,7 @@ def resolve_ct2_model(model: str) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _file_sha256(path: str, size: int, mtime: float) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

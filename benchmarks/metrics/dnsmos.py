@@ -52,7 +52,7 @@ def _model_files(personalized: bool) -> tuple[Path, Path]:
     return primary, p808
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def dnsmos_model(personalized: bool = False) -> Any:
     """The process-wide `speechmos.dnsmos.DNSMOS` scorer (ONNX sessions built once)."""
     primary, p808 = _model_files(personalized)
@@ -63,7 +63,7 @@ def dnsmos_model(personalized: bool = False) -> Any:
     return _Scorer(str(primary), str(p808))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _models_id(personalized: bool) -> str:
     try:
         parts = []
@@ -110,6 +110,6 @@ class DNSMOS(Metric):
         try:
             with _LOCK:
                 result = scorer(np.clip(est, -1.0, 1.0), rate, self.personalized)
-        except Exception as exc:  # noqa: BLE001 - onnxruntime / librosa errors
+        except Exception as exc:
             raise MetricError(f"clip {clip_id}: DNSMOS failed: {type(exc).__name__}: {exc}") from exc
         return {name: finite(result[key], name, clip_id) for name, key in _KEYS.items()}

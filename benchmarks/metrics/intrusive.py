@@ -26,7 +26,7 @@ from benchmarks.metrics.support import (
     require_signal,
 )
 
-__all__ = ["PESQ", "STOI", "SISDR", "si_sdr_db"]
+__all__ = ["PESQ", "SISDR", "STOI", "si_sdr_db"]
 
 _REMEDY = "pip install 'pesq==0.0.4' 'pystoi>=0.4'  (extra: metrics)"
 
@@ -72,7 +72,7 @@ class PESQ(Metric):
         require_signal(est, "estimate", clip_id)
         try:
             value = pesq(rate, ref.astype(np.float64), est.astype(np.float64), self.band)
-        except Exception as exc:  # noqa: BLE001 - pesq raises its own error types (e.g. no utterances)
+        except Exception as exc:
             raise MetricError(f"clip {clip_id}: PESQ {self.band} failed: {type(exc).__name__}: {exc}") from exc
         return {self.name: finite(value, f"PESQ {self.band}", clip_id)}
 

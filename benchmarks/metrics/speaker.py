@@ -51,7 +51,7 @@ def _torch_threads(count: int):
         torch.set_num_threads(previous)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def speaker_encoder(device: str = "cpu") -> Any:
     """The process-wide Resemblyzer `VoiceEncoder` (weights from the wheel)."""
     try:
@@ -65,7 +65,7 @@ def speaker_encoder(device: str = "cpu") -> Any:
     return VoiceEncoder(device, verbose=False)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _weights_id() -> str:
     try:
         import importlib.util

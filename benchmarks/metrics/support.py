@@ -17,7 +17,7 @@ import torch
 from benchmarks.dsp import resample
 from benchmarks.metrics.base import MetricError, ScoreItem
 
-__all__ = ["MetricUnavailable", "package_version", "pair_at_rate", "to_rate", "finite", "require_signal"]
+__all__ = ["MetricUnavailable", "finite", "package_version", "pair_at_rate", "require_signal", "to_rate"]
 
 
 class MetricUnavailable(MetricError):

@@ -38,7 +38,7 @@ from benchmarks.metrics.support import (
     to_rate,
 )
 
-__all__ = ["ViSQOL", "VisqolSetting", "PROFILES", "visqol_api", "measure", "scorer_model"]
+__all__ = ["PROFILES", "ViSQOL", "VisqolSetting", "measure", "score_pair", "scorer_model", "visqol_api"]
 
 #: Shortest clip ViSQOL can score (it needs a few 20-30 frame patches of 256-sample/20 ms windows).
 MIN_DURATION_S = 0.5
@@ -84,7 +84,7 @@ _OUTPUT_NAMES = {"standard": "visqol", "paper": "visqol_paper"}
 _API_LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def visqol_api(setting: VisqolSetting) -> Any:
     """The process-wide `visqol.VisqolApi` for `setting`, built on first use."""
     try:
@@ -125,7 +125,32 @@ def measure(reference: np.ndarray, estimate: np.ndarray, sample_rate: int, setti
     return float(result.moslqo)
 
 
-@functools.lru_cache(maxsize=None)
+def score_pair(reference: np.ndarray, estimate: np.ndarray, sample_rate: int, setting: VisqolSetting,
+               clip_id: str = "") -> float:
+    """MOS-LQO of float32 ndarray[T] `estimate` vs `reference` at `sample_rate`, scored under `setting`.
+
+    Both signals are resampled to `setting.sample_rate` with the suite's resampler. Raises
+    `MetricError` (silence, too short, the port failing, a non-finite result).
+    """
+    from benchmarks.datasets.base import Clip
+
+    clip = Clip(clip_id=clip_id or "clip", path="", domain="speech", dataset="")
+    item = ScoreItem(np.asarray(reference, np.float32), np.asarray(estimate, np.float32), int(sample_rate), clip)
+    ref, est, rate = pair_at_rate(item, setting.sample_rate, min_duration_s=MIN_DURATION_S)
+    require_signal(ref, "reference", clip.clip_id)
+    require_signal(est, "estimate", clip.clip_id)
+    try:
+        mos = measure(ref, est, rate, setting)
+    except MetricUnavailable:
+        raise
+    except Exception as exc:
+        raise MetricError(
+            f"clip {clip.clip_id}: ViSQOL {setting.mode} mode failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    return finite(mos, "ViSQOL", clip.clip_id)
+
+
+@functools.cache
 def scorer_model(setting: VisqolSetting) -> str:
     """The file (name and sha256 prefix) or formula that maps similarity to MOS for `setting`."""
     try:
@@ -191,17 +216,8 @@ class ViSQOL(Metric):
 
     def score(self, item: ScoreItem) -> dict[str, float]:
         setting = self.setting_for(item.clip.domain)
-        clip_id = item.clip.clip_id
-        ref, est, rate = pair_at_rate(item, setting.sample_rate, min_duration_s=MIN_DURATION_S)
-        require_signal(ref, "reference", clip_id)
-        require_signal(est, "estimate", clip_id)
-        try:
-            mos = measure(ref, est, rate, setting)
-        except MetricUnavailable:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the port raises IndexError/ValueError on odd input
-            raise MetricError(f"clip {clip_id}: ViSQOL {setting.mode} mode failed: {type(exc).__name__}: {exc}") from exc
-        return {self.outputs[0].name: finite(mos, "ViSQOL", clip_id)}
+        mos = score_pair(item.reference, item.estimate, item.sample_rate, setting, item.clip.clip_id)
+        return {self.outputs[0].name: mos}
 
     def warm_up(self) -> None:
         """Build every API this profile uses and run one short measurement each (numba JIT)."""
@@ -213,5 +229,5 @@ class ViSQOL(Metric):
                 measure(sig, sig, setting.sample_rate, setting)
             except MetricUnavailable:
                 raise
-            except Exception:  # noqa: BLE001 - warm-up is best effort; real failures show at score time
+            except Exception:
                 logging.getLogger(__name__).debug("ViSQOL warm-up failed", exc_info=True)

@@ -31,7 +31,7 @@ def speaker_metric():
 
 def test_speaker_similarity_same_speaker_beats_other_speaker(speaker_metric, speech):
     ref, good, bad, other, rate = speech
-    score = lambda r, e: speaker_metric.score(make_item(r, e, rate))["speaker_similarity"]  # noqa: E731
+    score = lambda r, e: speaker_metric.score(make_item(r, e, rate))["speaker_similarity"]
     same = score(ref, ref)
     assert same == pytest.approx(1.0, abs=1e-6)
     assert score(ref, delayed(ref, rate // 10)) > 0.99  # embeddings ignore a 100 ms shift
@@ -60,7 +60,7 @@ def dnsmos_metric():
 
 
 def test_dnsmos_ranks_clean_over_heavily_coded_speech(dnsmos_metric, speech):
-    ref, good, bad, _, rate = speech
+    ref, _good, bad, _, rate = speech
     names = [o.name for o in dnsmos_metric.outputs]
     assert names == ["dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808"]
     clean = dnsmos_metric.score(make_item(ref, ref, rate))

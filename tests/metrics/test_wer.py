@@ -56,7 +56,7 @@ def test_scores_and_corpus_counts_from_texts():
     metric = WordErrorRate(normalizer="paper")
     out = metric._score_texts("c1", "The birch canoe, slid!", "the birch canoe slid on")
     assert out == {"wer": 25.0, "wer_corpus": 25.0, "wer_errors": 1.0, "wer_words": 4.0}
-    ratio = [o for o in metric.outputs if o.name == "wer_corpus"][0]
+    ratio = next(o for o in metric.outputs if o.name == "wer_corpus")
     assert ratio.aggregate == "ratio:wer_errors/wer_words" and ratio.unit == "%"
     assert {o.name for o in metric.outputs if o.hidden} == {"wer_errors", "wer_words"}
     assert all(not o.higher_is_better for o in metric.outputs[:2])

@@ -1,0 +1,47 @@
+"""The metric throughput command and the ViSQOL profile check against the paper's Table II."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from benchmarks import metric_throughput, verify_visqol_profiles
+
+
+def test_throughput_writes_csv_and_table(tmp_path, capsys):
+    out = tmp_path / "throughput.csv"
+    assert metric_throughput.main(["--metrics", "si_sdr,pesq_wb", "--clips", "2", "--duration-s", "2",
+                                   "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.read_text().splitlines()))
+    assert [r["metric"] for r in rows] == ["si_sdr", "pesq_wb"]
+    for row in rows:
+        assert row["status"] == "ok" and float(row["seconds_per_clip"]) > 0 and row["clips"] == "2"
+        assert row["fingerprint"] and "cores" in row["machine"]
+    assert "| si_sdr | speech |" in capsys.readouterr().out
+
+
+def test_throughput_reports_unknown_metric():
+    with pytest.raises(KeyError, match="Unknown metric"):
+        metric_throughput.main(["--metrics", "visqoll"])
+
+
+def test_profile_check_on_a_few_demo_clips(demo_dir, tmp_path):
+    """Two clips of three systems: the `paper` profile must already sit near Table II's speech column."""
+    out = tmp_path / "profiles"
+    systems = "groundtruth,descript_codec_6kbps,descript_codec_0_47kbps"
+    status = verify_visqol_profiles.main([str(demo_dir), "--settings", "paper", "--limit", "2", "--systems",
+                                          systems, "--tolerance", "0.25", "--out", str(out)])
+    rows = list(csv.DictReader(out.with_suffix(".csv").read_text().splitlines()))
+    assert [r["system"] for r in rows] == systems.split(",") and all(r["n"] == "2" for r in rows)
+    assert status == 0
+    gt = next(r for r in rows if r["system"] == "groundtruth")
+    assert float(gt["mean"]) == pytest.approx(5.0, abs=0.01)
+    assert "3/3 systems within 0.25 MOS of Table II" in out.with_suffix(".md").read_text()
+
+
+@pytest.mark.slow
+def test_paper_profile_matches_table2_on_all_demo_speech(demo_dir, tmp_path):
+    """All 30 clips x 11 systems: every system's `paper` mean within 0.1 MOS of Table II (~3-10 min)."""
+    out = tmp_path / "profiles"
+    assert verify_visqol_profiles.main([str(demo_dir), "--settings", "paper", "--out", str(out)]) == 0
