@@ -177,7 +177,8 @@ def precomputed_specs(
                 kwargs=kwargs,
                 family=family,
                 nominal_bitrate_kbps=kbps,
-                description=f"precomputed outputs of {system}" + (f" ({notes})" if notes else "")
+                description=f"precomputed outputs of {system}"
+                + (f" ({notes})" if notes else "")
                 + ("" if math.isnan(rate) else f"; native rate {int(rate)} Hz"),
             )
         )

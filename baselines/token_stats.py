@@ -167,7 +167,9 @@ class CodeStatistics:
 
     def per_codebook(self) -> list[CodebookSummary]:
         out = []
-        for k, (size, counts, entropy) in enumerate(zip(self.codebook_sizes, self.counts, self.entropy_bits())):
+        for k, (size, counts, entropy) in enumerate(
+            zip(self.codebook_sizes, self.counts, self.entropy_bits())
+        ):
             used = int((counts > 0).sum())
             out.append(
                 CodebookSummary(

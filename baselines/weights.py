@@ -110,7 +110,9 @@ class WeightFile:
         looked = ", ".join(str(p) for p in self.candidates(explicit))
         if explicit is not None:
             reason = f"{self.codec}: weight file {self.filename} not found at the given path ({looked})"
-            remedy = f"point the checkpoint argument at an existing copy of {self.filename}, or: {self.remedy}"
+            remedy = (
+                f"point the checkpoint argument at an existing copy of {self.filename}, or: {self.remedy}"
+            )
         else:
             reason = f"{self.codec}: pretrained weights {self.filename} not found (looked in: {looked})"
             remedy = self.remedy

@@ -28,4 +28,6 @@ def require_module(module: str, remedy: str, codec: str) -> None:
     try:
         importlib.import_module(module)
     except Exception as exc:  # noqa: BLE001 - ctypes bindings raise plain Exception when the C library is absent
-        raise CodecUnavailable(f"{codec}: cannot import {module} ({type(exc).__name__}: {exc})", remedy) from None
+        raise CodecUnavailable(
+            f"{codec}: cannot import {module} ({type(exc).__name__}: {exc})", remedy
+        ) from None

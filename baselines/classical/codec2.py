@@ -114,7 +114,9 @@ class Codec2Codec(Codec):
         outputs = []
         for payload, num_frames in zip(encoded.payloads, encoded.extra["num_frames"]):
             codec = pycodec2.Codec2(self._mode_arg)
-            chunks = [np.asarray(codec.decode(frame), dtype=np.int16) for frame in self._unpack(payload, num_frames)]
+            chunks = [
+                np.asarray(codec.decode(frame), dtype=np.int16) for frame in self._unpack(payload, num_frames)
+            ]
             pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
             outputs.append(from_int16(pcm[self.delay_samples :]))
         length = max(o.shape[0] for o in outputs)

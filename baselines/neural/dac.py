@@ -103,7 +103,9 @@ class DacCodec(Codec):
         return dac_weight_file().locate(checkpoint)
 
     @classmethod
-    def check_available(cls, checkpoint: str | None = None, random_weights: bool = False, **kwargs: Any) -> None:
+    def check_available(
+        cls, checkpoint: str | None = None, random_weights: bool = False, **kwargs: Any
+    ) -> None:
         cls._locate(checkpoint, random_weights)
 
     def info(self) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def encodec_weight_file() -> WeightFile:
         filename=ENCODEC_24KHZ_CHECKPOINT,
         search_dirs=[torch_hub_checkpoints_dir],
         remedy=(
-            f"python -c \"from encodec import EncodecModel; EncodecModel.encodec_model_24khz()\" "
+            f'python -c "from encodec import EncodecModel; EncodecModel.encodec_model_24khz()" '
             f"(downloads {ENCODEC_24KHZ_URL} into {cache}), or copy {ENCODEC_24KHZ_CHECKPOINT} into {cache} "
             f"or into a folder passed as repository=<folder>"
         ),
@@ -95,7 +95,9 @@ class EncodecCodec(Codec):
         self.model = model
         self.frame_rate_hz = float(model.frame_rate)
         bits_per_codebook = int(math.log2(_CODEBOOK_SIZE))
-        num_codebooks = max(1, math.floor(self.bandwidth_kbps * 1000 / (bits_per_codebook * model.frame_rate)))
+        num_codebooks = max(
+            1, math.floor(self.bandwidth_kbps * 1000 / (bits_per_codebook * model.frame_rate))
+        )
         self.codebook_sizes = (_CODEBOOK_SIZE,) * num_codebooks
         self.nominal_bitrate_kbps = self.frame_rate_hz * bits_per_codebook * num_codebooks / 1000.0
 
@@ -110,7 +112,11 @@ class EncodecCodec(Codec):
 
     @classmethod
     def check_available(
-        cls, repository: str | None = None, checkpoint: str | None = None, random_weights: bool = False, **kwargs: Any
+        cls,
+        repository: str | None = None,
+        checkpoint: str | None = None,
+        random_weights: bool = False,
+        **kwargs: Any,
     ) -> None:
         cls._locate(repository, checkpoint, random_weights)
 

@@ -119,7 +119,9 @@ class _ResBlock1(nn.Module):
         super().__init__()
         self.convs1 = nn.ModuleList(
             _weight_norm(
-                nn.Conv1d(channels, channels, kernel_size, 1, dilation=d, padding=_same_padding(kernel_size, d))
+                nn.Conv1d(
+                    channels, channels, kernel_size, 1, dilation=d, padding=_same_padding(kernel_size, d)
+                )
             )
             for d in dilations
         )
@@ -269,7 +271,9 @@ class HiFiCodecQuantizer(nn.Module):
         With K = groups only the first residual layer is used (the 1 kbps mode).
         """
         if codes.shape[1] % self.n_groups or codes.shape[1] // self.n_groups > 2:
-            raise ValueError(f"expected {self.n_groups} or {2 * self.n_groups} codebooks, got {codes.shape[1]}")
+            raise ValueError(
+                f"expected {self.n_groups} or {2 * self.n_groups} codebooks, got {codes.shape[1]}"
+            )
         total = 0.0
         for layer_index in range(codes.shape[1] // self.n_groups):
             layer = self._layers()[layer_index]
@@ -388,10 +392,14 @@ class HiFiCodecCodec(Codec):
         self.sample_rate = config.sample_rate
         self.frame_rate_hz = config.frame_rate_hz
         self.codebook_sizes = (config.n_codes,) * (config.n_code_groups * residual_layers)
-        self.nominal_bitrate_kbps = self.frame_rate_hz * sum(math.log2(s) for s in self.codebook_sizes) / 1000.0
+        self.nominal_bitrate_kbps = (
+            self.frame_rate_hz * sum(math.log2(s) for s in self.codebook_sizes) / 1000.0
+        )
 
     @classmethod
-    def check_available(cls, checkpoint: str | None = None, random_weights: bool = False, **kwargs: Any) -> None:
+    def check_available(
+        cls, checkpoint: str | None = None, random_weights: bool = False, **kwargs: Any
+    ) -> None:
         if not random_weights:
             hificodec_weight_file().locate(checkpoint)
 

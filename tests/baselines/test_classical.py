@@ -117,4 +117,3 @@ def test_codec2_bit_packing_is_lossless_and_tight():
     packed = codec._pack(frames)
     assert len(packed) == -(-len(frames) * 28 // 8)  # 28 bits per frame, not 32
     assert codec._unpack(packed, len(frames)) == frames
-

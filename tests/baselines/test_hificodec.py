@@ -21,12 +21,20 @@ from tests.conftest import harmonic_tone
 
 def _conv_wn(prefix: str, out_ch: int, in_ch: int, k: int) -> dict[str, tuple[int, ...]]:
     """torch.nn.utils.weight_norm on Conv1d: g [out,1,1], v [out,in,k], bias [out]."""
-    return {f"{prefix}.weight_g": (out_ch, 1, 1), f"{prefix}.weight_v": (out_ch, in_ch, k), f"{prefix}.bias": (out_ch,)}
+    return {
+        f"{prefix}.weight_g": (out_ch, 1, 1),
+        f"{prefix}.weight_v": (out_ch, in_ch, k),
+        f"{prefix}.bias": (out_ch,),
+    }
 
 
 def _convtr_wn(prefix: str, in_ch: int, out_ch: int, k: int) -> dict[str, tuple[int, ...]]:
     """weight_norm (dim 0) on ConvTranspose1d: g [in,1,1], v [in,out,k], bias [out]."""
-    return {f"{prefix}.weight_g": (in_ch, 1, 1), f"{prefix}.weight_v": (in_ch, out_ch, k), f"{prefix}.bias": (out_ch,)}
+    return {
+        f"{prefix}.weight_g": (in_ch, 1, 1),
+        f"{prefix}.weight_v": (in_ch, out_ch, k),
+        f"{prefix}.bias": (out_ch,),
+    }
 
 
 def _resblock(prefix: str, ch: int, k: int) -> dict[str, tuple[int, ...]]:
@@ -81,7 +89,9 @@ def model(codec) -> HiFiCodecModel:
 
 def test_state_dict_matches_the_documented_checkpoint_layout(model):
     expected = documented_layout()
-    actual = {part: {k: tuple(v.shape) for k, v in sd.items()} for part, sd in model.checkpoint_state().items()}
+    actual = {
+        part: {k: tuple(v.shape) for k, v in sd.items()} for part, sd in model.checkpoint_state().items()
+    }
     assert set(actual) == {"generator", "encoder", "quantizer"}
     for part in expected:
         assert actual[part] == expected[part], part
@@ -101,9 +111,7 @@ def test_grvq_code_order_and_partial_decode():
             quantizer.quantizer_modules[g].embedding.weight.copy_(torch.randn(1024, 256) * 10)
             quantizer.quantizer_modules2[g].embedding.weight.copy_(torch.randn(1024, 256) * 0.01)
         chosen = torch.randint(0, 1024, (2, 4, 7))  # B=2, [l1g1, l1g2, l2g1, l2g2], T=7
-        layer1 = torch.cat(
-            [quantizer.quantizer_modules[g].embedding(chosen[:, g]) for g in (0, 1)], dim=-1
-        )
+        layer1 = torch.cat([quantizer.quantizer_modules[g].embedding(chosen[:, g]) for g in (0, 1)], dim=-1)
         layer2 = torch.cat(
             [quantizer.quantizer_modules2[g].embedding(chosen[:, 2 + g]) for g in (0, 1)], dim=-1
         )
@@ -169,7 +177,9 @@ def test_mismatching_checkpoints_are_refused(tmp_path):
     path = tmp_path / "broken.pt"
     broken = {part: dict(sd) for part, sd in state.items()}
     del broken["encoder"]["conv_post.bias"]
-    broken["generator"]["conv_pre.weight"] = broken["generator"].pop("conv_pre.weight_v")  # weight norm removed
+    broken["generator"]["conv_pre.weight"] = broken["generator"].pop(
+        "conv_pre.weight_v"
+    )  # weight norm removed
     torch.save(broken, path)
     with pytest.raises(ValueError) as info:
         load_hificodec_checkpoint(_tiny(6), path)
@@ -205,5 +215,7 @@ def test_found_in_the_hugging_face_cache_or_unavailable_with_remedy(tmp_path, mo
     HiFiCodecCodec.check_available()
     codec = HiFiCodecCodec()  # found without any path, through HF_HUB_CACHE
     assert codec.weights == f"pretrained:{CHECKPOINT_NAME}"
-    assert torch.equal(codec.model.quantizer.quantizer_modules2[1].embedding.weight,
-                       model.quantizer.quantizer_modules2[1].embedding.weight)
+    assert torch.equal(
+        codec.model.quantizer.quantizer_modules2[1].embedding.weight,
+        model.quantizer.quantizer_modules2[1].embedding.weight,
+    )

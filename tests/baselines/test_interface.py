@@ -35,7 +35,14 @@ EXPECTED_NAMES = {
     "hificodec@2kbps",
 }
 NEURAL = {"encodec", "dac", "hificodec"}
-ONE_PER_FAMILY = ["opus@6kbps", "codec2@700C", "mp3@8kbps", "encodec@1.5kbps", "dac@1.5kbps", "hificodec@2kbps"]
+ONE_PER_FAMILY = [
+    "opus@6kbps",
+    "codec2@700C",
+    "mp3@8kbps",
+    "encodec@1.5kbps",
+    "dac@1.5kbps",
+    "hificodec@2kbps",
+]
 #: Hop (samples at the native rate) of the neural configurations, for the frame-count check.
 HOPS = {"encodec": 320, "dac": 320, "hificodec": 320}
 
@@ -56,7 +63,9 @@ def test_catalog_import_is_lazy():
         "heavy = [m for m in ('encodec', 'dac', 'opuslib', 'pycodec2', 'lameenc', 'audiotools') if m in sys.modules]; "
         "print(','.join(heavy))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == ""
 
 
@@ -92,7 +101,15 @@ def test_contract_on_every_family(name, codecs):
     assert codec.name == name and codec.family == spec.family
     assert codec.nominal_bitrate_kbps == pytest.approx(spec.nominal_bitrate_kbps)
     info = codec.info()
-    for key in ("codec", "family", "codec_sample_rate", "frame_rate_hz", "codebook_sizes", "nominal_bitrate_kbps", "weights"):
+    for key in (
+        "codec",
+        "family",
+        "codec_sample_rate",
+        "frame_rate_hz",
+        "codebook_sizes",
+        "nominal_bitrate_kbps",
+        "weights",
+    ):
         assert key in info
     if spec.family in NEURAL:
         assert codec.weights == "random (TEST ONLY)" and codec.is_random_weights

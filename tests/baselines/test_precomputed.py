@@ -97,4 +97,6 @@ def test_demo_page_systems(demo_dir):
         at_24k = codec.reconstruct(torch.zeros(24_000), 24_000, clip)
         assert at_24k.waveform.shape == (24_000,)
     with pytest.raises(PrecomputedOutputMissing, match="musdb_6vocals"):
-        PrecomputedCodec(**specs["demo:hifi-codec-2kbps"].kwargs).reconstruct(reference, 16_000, "musdb_6vocals")
+        PrecomputedCodec(**specs["demo:hifi-codec-2kbps"].kwargs).reconstruct(
+            reference, 16_000, "musdb_6vocals"
+        )

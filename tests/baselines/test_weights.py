@@ -44,7 +44,10 @@ def test_locate_prefers_an_explicit_path_and_never_falls_back(tmp_path):
     assert weights.locate(own / "model.bin") == own / "model.bin"
     with pytest.raises(CodecUnavailable) as info:
         weights.locate(tmp_path / "missing.bin")  # the cached copy is NOT used instead
-    assert "not found at the given path" in info.value.reason and str(tmp_path / "missing.bin") in info.value.reason
+    assert (
+        "not found at the given path" in info.value.reason
+        and str(tmp_path / "missing.bin") in info.value.reason
+    )
     assert "toy-download model.bin" in info.value.remedy
 
 
