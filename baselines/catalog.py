@@ -6,6 +6,18 @@ from baselines.registry import CodecSpec, register_codec
 
 # Entries are added per family below: classical anchors, official neural baselines, SemantiCodec.
 
+# --- the unprocessed clip: Table II's ground-truth row (metric ceilings, the ASR's own WER) ----------
+register_codec(
+    CodecSpec(
+        name="original",
+        target="baselines.reference:OriginalAudio",
+        kwargs={},
+        family="reference",
+        nominal_bitrate_kbps=float("nan"),
+        description="the clip itself, unprocessed (ground-truth row)",
+    )
+)
+
 # --- classical anchors and official neural baselines (baselines/classical, baselines/neural) ---------
 _OPUS = "baselines.classical.opus:OpusCodec"
 _CODEC2 = "baselines.classical.codec2:Codec2Codec"

@@ -215,9 +215,12 @@ def run(cfg: DictConfig) -> int:
     print(
         f"\n{len(clips)} clips x {len(codecs)} codecs: {summary.reconstructed} reconstructed now, "
         f"{summary.reused} already in the store, {summary.failed_clips} failed; {summary.scored} clip scores "
-        f"computed now, {summary.failed_scores} failed "
-        f"({summary.seconds:.0f} s). Results in {out_dir}/ (table_ii.md, bitrates.md, plots/, errors.csv)."
+        f"computed now, {summary.failed_scores} failed ({summary.seconds:.0f} s). "
+        f"Results in {out_dir}/ (table_ii.md, bitrates.md, plots/, errors.csv)."
     )
+    if unavailable or failed_metrics:
+        print(f"{len(unavailable)} codec configuration(s) and {len(failed_metrics)} metric(s) could not run here; "
+              f"reasons and remedies: {out_dir}/unavailable.csv (and at the top of this output).")
     return 0
 
 

@@ -8,6 +8,7 @@ Columns: ``{sound,music,speech}_{mel,stft,visqol}``, ``wer_percent``, ``visqol_a
 from __future__ import annotations
 
 import functools
+import math
 from importlib import resources
 
 import pandas as pd
@@ -20,6 +21,7 @@ PAPER_SYSTEM_BY_FAMILY: dict[str, str] = {
     "dac": "dac_16khz",
     "hificodec": "hificodec_16k_320d",
     "semanticodec": "semanticodec",
+    "reference": "ground_truth",
 }
 
 #: Metric output in this suite -> Table II column stem (domain prefix added), or a full column name.
@@ -45,10 +47,16 @@ def table3() -> pd.DataFrame:
 
 
 def paper_row(family: str, kbps: float | None, tolerance_kbps: float = 0.03) -> pd.Series | None:
-    """Table II row of `family` (suite family or paper system name) at `kbps`, or None."""
+    """Table II row of `family` (suite family or paper system name) at `kbps`, or None.
+
+    A system without a bitrate (the ground truth) matches when `kbps` is None or NaN.
+    """
     system = PAPER_SYSTEM_BY_FAMILY.get(family, family)
     rows = table2()[table2()["system"] == system]
-    if kbps is None or rows.empty:
+    if rows.empty:
         return None
+    if kbps is None or math.isnan(float(kbps)):
+        no_rate = rows[rows["kbps"].isna()]
+        return no_rate.iloc[0] if len(no_rate) == 1 else None
     close = rows[(rows["kbps"] - float(kbps)).abs() <= tolerance_kbps]
     return None if close.empty else close.iloc[0]

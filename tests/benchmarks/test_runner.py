@@ -221,7 +221,7 @@ def test_bad_config_names_the_key(capsys):
 def test_cli_writes_table_plots_and_paper_columns(tmp_path, demo_dir):
     out = tmp_path / "results"
     code = main([
-        "--codecs", "codec2@3200,demo:descript_codec_6kbps", "--datasets", "demo", "--metrics", "mel_distance",
+        "--codecs", "original,codec2@3200,demo:descript_codec_6kbps", "--datasets", "demo", "--metrics", "mel_distance",
         f"dataset.demo.root={demo_dir}", "dataset.demo.domains=[speech]", "max_clips=3",
         f"output_root={out}", f"cache_dir={tmp_path / 'cache'}", "name=t", "progress=false",
     ])
@@ -230,6 +230,9 @@ def test_cli_writes_table_plots_and_paper_columns(tmp_path, demo_dir):
     # The demo DAC 6 kbps row is matched to the paper's Table II row (speech mel 2.79 dB).
     assert table.loc["demo:descript_codec_6kbps", "speech/mel_distance/paper"] == pytest.approx(2.79)
     assert np.isnan(table.loc["codec2@3200", "speech/mel_distance/paper"])
+    # The unprocessed clip is the ground-truth row: zero distance, matched to the paper's 0.0.
+    assert table.loc["original", "speech/mel_distance/mean"] == pytest.approx(0.0, abs=1e-9)
+    assert table.loc["original", "speech/mel_distance/paper"] == pytest.approx(0.0)
     assert table.loc["codec2@3200", "measured_bitrate_kbps"] == pytest.approx(3.2, rel=0.05)
     assert (out / "t" / "plots" / "mel_distance_speech.png").stat().st_size > 1000
     assert (out / "t" / "plots" / "mel_distance_speech.svg").exists()
