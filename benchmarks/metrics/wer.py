@@ -17,6 +17,7 @@ WER (sum of errors / sum of reference words) through the ``ratio:`` aggregate.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,9 @@ from benchmarks.metrics.text import normalize, normalizer_names, normalizer_vers
 __all__ = ["WordErrorRate", "word_errors"]
 
 _REFERENCES = ("transcript", "pseudo")
+#: The paper's transcriber (openai-whisper name).
+PAPER_MODEL = "large-v3"
+log = logging.getLogger(__name__)
 
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
@@ -53,8 +57,9 @@ class WordErrorRate(Metric):
     """WER (%) of Whisper transcripts of the estimate against a reference text; lower is better.
 
     Args:
-        backend: ``"faster-whisper"`` (offline default) or ``"openai-whisper"`` (needs the package
-            and the checkpoint; see `benchmarks.metrics.asr`).
+        backend: ``"faster-whisper"`` (offline default), ``"openai-whisper"`` (needs the package
+            and the checkpoint; see `benchmarks.metrics.asr`), or ``"auto"``: openai-whisper
+            ``large-v3`` (the paper's model) when it is available here, else faster-whisper `model`.
         model: ``"tiny.en"``, ``"base"``, ``"small"``, a CT2 model directory (faster-whisper), or an
             openai-whisper model name (``"large-v3"``).
         normalizer: ``"paper"``, ``"whisper"`` or ``"none"``.
@@ -94,6 +99,7 @@ class WordErrorRate(Metric):
         self.normalizer = normalizer
         self.reference = reference
         self.all_clips = bool(all_clips)
+        self.needs_transcript = reference == "transcript"
         prefix = "wer" if reference == "transcript" else "wer_pseudo"
         self.name = prefix
         self.outputs = (
@@ -104,6 +110,14 @@ class WordErrorRate(Metric):
             MetricOutput(f"{prefix}_words", higher_is_better=True, lower=0.0, hidden=True),
         )
         options = DecodeOptions(language=language, beam_size=beam_size)
+        if backend == "auto":
+            try:
+                self.transcriber = build_transcriber("openai-whisper", PAPER_MODEL, options, download_root=download_root)
+                backend, model = "openai-whisper", PAPER_MODEL
+            except MetricUnavailable as exc:
+                log.info("WER: the paper's transcriber is not available (%s); using faster-whisper %s",
+                         exc.reason, model)
+                backend = "faster-whisper"
         extra: dict[str, Any] = (
             {"compute_type": compute_type, "cpu_threads": cpu_threads} if backend == "faster-whisper"
             else {"download_root": download_root} if backend == "openai-whisper" else {}

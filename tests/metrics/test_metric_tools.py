@@ -45,3 +45,27 @@ def test_paper_profile_matches_table2_on_all_demo_speech(demo_dir, tmp_path):
     """All 30 clips x 11 systems: every system's `paper` mean within 0.1 MOS of Table II (~3-10 min)."""
     out = tmp_path / "profiles"
     assert verify_visqol_profiles.main([str(demo_dir), "--settings", "paper", "--out", str(out)]) == 0
+
+
+MY_METRICS = ("visqol", "visqol_paper", "wer", "wer_pseudo", "pesq_wb", "pesq_nb", "stoi", "estoi", "si_sdr",
+              "speaker_similarity", "dnsmos")
+
+
+def test_registered_metrics_declare_outputs_and_provenance():
+    import json
+
+    from benchmarks.metrics.registry import build_metric, metric_names
+
+    assert set(MY_METRICS) <= set(metric_names())
+    seen: dict[str, str] = {}
+    for name in MY_METRICS:
+        metric = build_metric(name)
+        for out in metric.outputs:
+            assert out.name not in seen, f"{out.name} declared by {seen.get(out.name)} and {name}"
+            seen[out.name] = name
+            assert out.aggregate == "mean" or out.aggregate.startswith("ratio:")
+        for domain in metric.domains:
+            prov = metric.provenance(domain)
+            assert {"implementation", "version", "mode", "model", "sample_rate"} <= set(prov), name
+            json.dumps(prov)  # storable
+            assert metric.fingerprint(domain) == build_metric(name).fingerprint(domain)

@@ -158,3 +158,9 @@ def test_real_codec_output_has_more_errors_than_the_original(demo_dir, tmp_path)
     scores = metric.score_batch([make_item(*good), make_item(*bad)])
     assert scores[0]["wer_pseudo"] <= 10.0
     assert scores[1]["wer_pseudo"] > scores[0]["wer_pseudo"] + 10.0
+
+
+def test_auto_backend_falls_back_to_faster_whisper_and_says_so(tmp_path):
+    metric = WordErrorRate(backend="auto", model="tiny.en", download_root=str(tmp_path))
+    assert metric.transcriber.describe()["backend"] == "faster-whisper"
+    assert metric.provenance("speech")["implementation"].startswith("faster-whisper")
