@@ -10,6 +10,7 @@ run the same command again.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import uuid
@@ -61,10 +62,15 @@ def _kwargs(section: Any) -> dict[str, Any]:
 
 
 def load_clips(cfg: DictConfig) -> list[Clip]:
+    """Clips of every selected dataset. A config entry may name its loader (``loader: folder``), so one
+    loader can serve several datasets; their clips then carry the entry's name as dataset."""
     clips: list[Clip] = []
     for name in [d.strip() for d in str(cfg.datasets).split(",") if d.strip()]:
         kwargs = _kwargs(cfg.dataset.get(name))
-        found = load_dataset(name, **kwargs)
+        loader = kwargs.pop("loader", name)
+        found = load_dataset(loader, **kwargs)
+        if loader != name:
+            found = [dataclasses.replace(c, dataset=name) for c in found]
         if cfg.max_clips is not None:
             found = found[: int(cfg.max_clips)]
         log.info("dataset %s: %d clips", name, len(found))

@@ -119,4 +119,11 @@ def build_report(
     if plots:
         paths["plots"] = out_dir / "plots"
         plot_bitrate_quality(summary, codec_rows, paths["plots"])
+    datasets = sorted({c.dataset for c in clips})
+    if len(datasets) > 1:
+        # The pooled table mixes datasets of one domain; each dataset also gets its own report.
+        for name in datasets:
+            subset = [c for c in clips if c.dataset == name]
+            build_report(store, subset, codecs, outputs, out_dir / "by_dataset" / name, confidence, plots)
+        paths["by_dataset"] = out_dir / "by_dataset"
     return Report(table, summary, codec_rows, to_markdown(table, summary), paths)

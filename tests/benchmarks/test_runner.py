@@ -252,3 +252,24 @@ def test_scores_with_different_provenance_are_never_pooled(tmp_path):
     assert sorted(summary["label"]) == ["visqol[aaaaaaaaaaaa]", "visqol[bbbbbbbbbbbb]"]
     assert sorted(summary["mean"].round(3)) == [1.15, 3.15]
     assert (summary["n"] == 4).all()
+
+
+def test_several_datasets_get_pooled_and_per_dataset_tables(tmp_path):
+    for name, f0 in (("a", 110.0), ("b", 330.0)):
+        folder = tmp_path / name
+        folder.mkdir()
+        for i in range(3):
+            sf.write(folder / f"{name}{i}.wav", harmonic_tone(1.0, SR, f0_hz=f0 + i, seed=i), SR)
+    out = tmp_path / "results"
+    code = main([
+        "--codecs", "codec2@1200", "--datasets", "folder_a,folder_b", "--metrics", "mel_distance",
+        f"+dataset.folder_a={{loader: folder, root: {tmp_path / 'a'}, domain: sound}}",
+        f"+dataset.folder_b={{loader: folder, root: {tmp_path / 'b'}, domain: sound}}",
+        f"output_root={out}", f"cache_dir={tmp_path / 'cache'}", "name=two", "progress=false", "report.plots=false",
+    ])
+    assert code == 0
+    pooled = pd.read_csv(out / "two" / "table_ii.csv").set_index("codec")
+    assert pooled.loc["codec2@1200", "sound/mel_distance/n"] == 6
+    for name in ("folder_a", "folder_b"):
+        table = pd.read_csv(out / "two" / "by_dataset" / name / "table_ii.csv").set_index("codec")
+        assert table.loc["codec2@1200", "sound/mel_distance/n"] == 3
