@@ -138,3 +138,44 @@ def test_offline_without_weights_names_files_places_and_command(tmp_path, monkey
     assert str(tmp_path / "mine") in message and str(tmp_path / "cache") in message
     assert "HF_HUB_OFFLINE" in message
     assert "hf download haoheliu/SemantiCodec" in message
+
+
+_MEMORY_PROBE = r"""
+import resource, sys, torch
+from semanticodec.codec import _load_encoder
+from semanticodec.config import EncoderConfig
+config = EncoderConfig(**eval(sys.argv[3]))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+encoder = _load_encoder(config, sys.argv[1], sys.argv[2])
+total = sum(float(t.float().sum()) for t in encoder.state_dict().values())  # touch every page
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) * 1024)
+"""
+
+
+@pytest.mark.slow
+def test_loading_holds_one_copy_of_the_weights(tmp_path):
+    """Peak memory growth while loading (and reading every tensor) stays well under two copies."""
+    import subprocess
+    import sys
+
+    overrides = dict(TINY_ENCODER, lstm_hidden=1536, lstm_layers=2)  # ~77 M LSTM weights, ~0.3 GB
+    config = dataclasses.replace(CONFIG, **overrides)
+    with torch.device("meta"):
+        model = SemantiCodecEncoder(config)
+    state = {k: torch.randn(v.shape) * 0.01 for k, v in model.state_dict().items()}
+    folder = tmp_path / "semanticodec_tokenrate_100"
+    folder.mkdir()
+    torch.save(state, folder / "encoder.ckpt")
+    size = sum(t.numel() * 4 for t in state.values())
+    del state
+    npy = tmp_path / "codebook.npy"
+    np.save(npy, rw.semantic_codebook(64, 32).numpy())
+    fields = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    probe = subprocess.run(
+        [sys.executable, "-c", _MEMORY_PROBE, str(folder / "encoder.ckpt"), str(npy), repr(fields)],
+        capture_output=True, text=True, check=True,
+    )
+    growth = int(probe.stdout.strip().splitlines()[-1])
+    assert size > 250e6
+    assert growth < 1.4 * size, f"loading grew memory by {growth / 1e6:.0f} MB for {size / 1e6:.0f} MB of weights"
