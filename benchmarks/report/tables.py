@@ -11,11 +11,12 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from scipy.stats import spearmanr
 
 from benchmarks.datasets.base import DOMAINS
 from benchmarks.paper import PAPER_COLUMN_BY_OUTPUT, paper_row
 
-__all__ = ["table_ii", "write_tables", "bitrate_table", "to_markdown", "frame_to_markdown", "DOMAINS_ORDER"]
+__all__ = ["table_ii", "write_tables", "bitrate_table", "to_markdown", "frame_to_markdown", "paper_agreement", "DOMAINS_ORDER"]
 
 #: Table II's domain order.
 DOMAINS_ORDER: tuple[str, ...] = ("sound", "music", "speech")
@@ -101,6 +102,25 @@ def to_markdown(table: pd.DataFrame, summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def paper_agreement(table: pd.DataFrame) -> pd.DataFrame:
+    """Per column with paper values: systems compared, Spearman rank correlation, mean and max |ours - paper|.
+
+    Only rows where both numbers exist count; the ground-truth row (no bitrate) is left out of the rank
+    correlation's systems since it is a ceiling, not a system, but kept in the differences.
+    """
+    rows = []
+    for col in [c[: -len("/mean")] for c in table.columns if c.endswith("/mean")]:
+        both = table[[f"{col}/mean", f"{col}/paper", "nominal_bitrate_kbps"]].dropna(subset=[f"{col}/mean", f"{col}/paper"])
+        if both.empty:
+            continue
+        diff = (both[f"{col}/mean"] - both[f"{col}/paper"]).abs()
+        systems = both[both["nominal_bitrate_kbps"].notna()]
+        rho = spearmanr(systems[f"{col}/mean"], systems[f"{col}/paper"]).statistic if len(systems) >= 3 else math.nan
+        rows.append(dict(column=col, systems=int(len(systems)), spearman=float(rho),
+                         mean_abs_diff=float(diff.mean()), max_abs_diff=float(diff.max())))
+    return pd.DataFrame(rows, columns=["column", "systems", "spearman", "mean_abs_diff", "max_abs_diff"])
+
+
 def frame_to_markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     """A plain Markdown table of `frame` (floats to `digits` decimals, NaN as a dash)."""
     def cell(v: object) -> str:
@@ -134,6 +154,13 @@ def write_tables(table: pd.DataFrame, summary: pd.DataFrame, codecs: pd.DataFram
         summary.drop(columns=["provenance"]).to_csv(paths["summary_csv"], index=False, float_format="%.4f")
     else:
         paths["summary_csv"].write_text("")
+    agreement = paper_agreement(table)
+    if not agreement.empty:
+        paths["paper_agreement_csv"] = out_dir / "paper_agreement.csv"
+        agreement.to_csv(paths["paper_agreement_csv"], index=False, float_format="%.4f")
+        with open(paths["table_md"], "a") as fh:
+            fh.write("\nAgreement with the paper's Table II (systems with a bitrate; Spearman over them):\n\n")
+            fh.write(frame_to_markdown(agreement) + "\n")
     bitrates = bitrate_table(codecs)
     bitrates.to_csv(paths["bitrates_csv"], index=False, float_format="%.4f")
     paths["bitrates_md"].write_text(frame_to_markdown(bitrates) + "\n")

@@ -273,3 +273,19 @@ def test_several_datasets_get_pooled_and_per_dataset_tables(tmp_path):
     for name in ("folder_a", "folder_b"):
         table = pd.read_csv(out / "two" / "by_dataset" / name / "table_ii.csv").set_index("codec")
         assert table.loc["codec2@1200", "sound/mel_distance/n"] == 3
+
+
+def test_paper_agreement_ranks_and_differences():
+    from benchmarks.report.tables import paper_agreement
+
+    table = pd.DataFrame({
+        "codec": ["original", "a", "b", "c", "d"],
+        "nominal_bitrate_kbps": [np.nan, 0.5, 1.0, 2.0, 6.0],
+        "speech/visqol/mean": [5.0, 2.0, 2.5, 3.9, 3.0],
+        "speech/visqol/paper": [4.99, 2.1, 2.4, 3.0, 3.8],
+    })
+    row = paper_agreement(table).set_index("column").loc["speech/visqol"]
+    assert row["systems"] == 4
+    assert row["spearman"] == pytest.approx(0.8)  # ranks 1,2,4,3 vs 1,2,3,4
+    assert row["max_abs_diff"] == pytest.approx(0.9)
+    assert row["mean_abs_diff"] == pytest.approx((0.01 + 0.1 + 0.1 + 0.9 + 0.8) / 5)
