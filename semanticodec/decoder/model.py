@@ -134,8 +134,10 @@ class SemantiCodecDecoder(nn.Module):
         context_kv = unet.encode_context(torch.cat([unconditional, condition], dim=0))
 
         def denoise_guided(x: Tensor, t: int) -> Tensor:
-            steps = torch.full((2 * batch,), t, device=x.device, dtype=torch.long)
-            v_uncond, v_cond = unet(torch.cat([x, x], dim=0), steps, context_kv=context_kv).float().chunk(2)
+            # x (batch B) is shared by both halves of the 2B context batch; the UNet tiles it right
+            # before the first cross-attention, so the layers in front of it run once, not twice.
+            steps = torch.full((batch,), t, device=x.device, dtype=torch.long)
+            v_uncond, v_cond = unet(x, steps, context_kv=context_kv).float().chunk(2)
             return v_uncond + guidance_scale * (v_cond - v_uncond)
 
         return denoise_guided

@@ -6,6 +6,7 @@ process with the official code first on the path, e.g.
     PYTHONPATH=<official checkout>:<its deps> python tests/semanticodec/decoder_reference_tool.py tiny OUT.pt
     PYTHONPATH=... python tests/semanticodec/decoder_reference_tool.py keys OUT.json
     PYTHONPATH=... python tests/semanticodec/decoder_reference_tool.py time-unet --rate 100 --batch 1
+    PYTHONPATH=... python tests/semanticodec/decoder_reference_tool.py time-stages --batch 1
 
 `tiny` instantiates the official LatentDiffusion at a tiny size (same structure: 4 UNet levels,
 two SpatialTransformers per attention level, 3-level VAE decoder, 5-stage HiFi-GAN), fills every
@@ -222,18 +223,37 @@ def time_unet(rate: int, batch: int, repeats: int, threads: int | None) -> None:
     context = torch.randn(batch, 512, OFFICIAL_CONTEXT_DIM[rate])
     ones = torch.ones(batch, 512)
     t = torch.full((batch,), 500)
-    times = []
+    times, cpu_times = [], []
     for _ in range(repeats + 1):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         unet(x, t, context_list=[context], context_attn_mask_list=[ones])
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     print(json.dumps({"impl": "official", "rate": rate, "batch": batch, "threads": torch.get_num_threads(),
-                      "seconds": times[1:], "warmup_s": times[0]}))
+                      "wall_s": times[1:], "cpu_s": cpu_times[1:]}))
+
+
+def time_stages(batch: int, threads: int | None) -> None:
+    """VAE decode and HiFi-GAN of `batch` full-size windows (random weights)."""
+    if threads:
+        torch.set_num_threads(threads)
+    torch.set_grad_enabled(False)
+    model = build_official(OFFICIAL_CONTEXT_DIM[100], tiny=False)
+    z = torch.randn(batch, 8, 256, 16)
+    result = {"impl": "official", "batch": batch, "threads": torch.get_num_threads()}
+    for name, fn in (("vae", lambda: model.decode_first_stage(z)),):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        mel = fn()
+        result[f"{name}_wall_s"], result[f"{name}_cpu_s"] = time.perf_counter() - start, time.process_time() - cpu_start
+    start, cpu_start = time.perf_counter(), time.process_time()
+    model.mel_spectrogram_to_waveform(mel)
+    result["vocoder_wall_s"], result["vocoder_cpu_s"] = time.perf_counter() - start, time.process_time() - cpu_start
+    print(json.dumps(result))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["tiny", "keys", "time-unet"])
+    parser.add_argument("what", choices=["tiny", "keys", "time-unet", "time-stages"])
     parser.add_argument("out", nargs="?")
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--batch", type=int, default=1)
@@ -244,6 +264,8 @@ def main() -> None:
         make_tiny(args.out)
     elif args.what == "keys":
         dump_keys(args.out)
+    elif args.what == "time-stages":
+        time_stages(args.batch, args.threads)
     else:
         time_unet(args.rate, args.batch, args.repeats, args.threads)
 
