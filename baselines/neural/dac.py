@@ -132,8 +132,11 @@ def _load_checkpoint(path: Path):
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # noqa: BLE001 - metadata may hold plain objects that weights_only refuses
-        # The official release file is trusted: the user placed it here; DAC itself loads it this way.
-        blob = torch.load(path, map_location="cpu", weights_only=False)
+        try:
+            # The release file is trusted (the user placed it here); DAC itself loads it this way.
+            blob = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception:  # noqa: BLE001 - not a pickled dict: maybe a torch.package export
+            return _load_package(path)
     if not isinstance(blob, dict) or "state_dict" not in blob or "metadata" not in blob:
         raise ValueError(f"{path}: expected a DAC weights dict with 'state_dict' and 'metadata'")
     kwargs = dict(blob["metadata"].get("kwargs", {}))
@@ -146,4 +149,17 @@ def _load_checkpoint(path: Path):
     model = dac.DAC(**accepted)
     check_state_dict_keys(model, blob["state_dict"], str(path))
     model.load_state_dict(blob["state_dict"], strict=True)
+    return model
+
+
+def _load_package(path: Path):
+    """A DAC model saved as a torch.package (audiotools' other format); checked to be the 16 kHz model."""
+    import dac
+
+    try:
+        model = dac.DAC.load(str(path))
+    except Exception as exc:  # noqa: BLE001 - audiotools raises several types
+        raise ValueError(f"{path}: neither a DAC weights dict nor a DAC torch.package ({exc})") from None
+    if int(model.sample_rate) != 16000 or int(model.n_codebooks) != 12:
+        raise ValueError(f"{path}: not the DAC 16 kHz model (sample_rate={model.sample_rate})")
     return model

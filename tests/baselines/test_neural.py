@@ -123,3 +123,10 @@ def test_dac_unavailable_names_file_cache_and_command(tmp_path, monkeypatch):
         DacCodec(checkpoint=str(tmp_path / "nowhere.pth"))
     # Explicitly requested random weights are allowed and labelled.
     DacCodec.check_available(random_weights=True)
+
+
+def test_dac_unreadable_file_is_named(tmp_path):
+    path = tmp_path / "weights_16khz.pth"
+    path.write_bytes(b"garbage, not a checkpoint")
+    with pytest.raises(ValueError, match="neither a DAC weights dict nor a DAC torch.package"):
+        DacCodec(checkpoint=str(path))
