@@ -62,10 +62,10 @@ class SemantiCodecCodec(Codec):
     ) -> None:
         from semanticodec import SemantiCodec, bitrate_kbps
 
-        settings = dict(
-            ddim_sample_step=steps, cfg_scale=guidance_scale, sampler=sampler, seed=seed, device=device,
-            max_batch_windows=max_batch_windows,
-        )
+        settings: dict[str, Any] = {
+            "ddim_sample_step": steps, "cfg_scale": guidance_scale, "sampler": sampler, "seed": seed,
+            "device": device, "max_batch_windows": max_batch_windows,
+        }
         if random_weights:
             self.model = SemantiCodec.random(
                 token_rate, semantic_vocab_size, weights_seed=seed, **(model_overrides or {}), **settings

@@ -63,7 +63,7 @@ def worker_ours(rate: int, steps: list[int], duration_s: float) -> dict:
     tokens, encode_s = _timed(lambda: model.encode(audio))
     decode_s = {}
     for count in steps:
-        _, decode_s[count] = _timed(lambda: model.decode_waveform(tokens, seed=0, steps=count))
+        _, decode_s[count] = _timed(lambda n=count: model.decode_waveform(tokens, seed=0, steps=n))
     return {"build_s": build_s, "encode_s": encode_s, "decode_s": decode_s, "tokens": list(tokens.shape),
             "peak_rss_gb": _peak_rss_gb(), "torch_threads": torch.get_num_threads()}
 
@@ -73,13 +73,13 @@ def worker_official(rate: int, steps: list[int], duration_s: float) -> dict:
     import soundfile as sf
     import torch
     import torchaudio
+    from semanticodec.main import SemantiCodec as Official
+    from semanticodec.modules.decoder.latent_diffusion.util import instantiate_from_config
+    from semanticodec.modules.encoder.encoder import AudioMAEConditionQuantResEncoder
     from torch import nn
 
     import semanticodec as official_package
     from semanticodec.config import get_config
-    from semanticodec.main import SemantiCodec as Official
-    from semanticodec.modules.decoder.latent_diffusion.util import instantiate_from_config
-    from semanticodec.modules.encoder.encoder import AudioMAEConditionQuantResEncoder
 
     if (Path(official_package.__file__).parent / "codec.py").exists():
         raise RuntimeError("the official package must come first on PYTHONPATH")
@@ -131,7 +131,7 @@ def _run_worker(kind: str, rate: int, args: argparse.Namespace) -> dict:
     # The worker imports only this file (never our package when measuring the official code).
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--rates", str(rate),
                "--steps", args.steps, "--duration-s", str(args.duration_s)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tempfile.gettempdir())
+    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tempfile.gettempdir(), check=False)
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -18,16 +18,16 @@ from semanticodec.config import (
 )
 
 __all__ = [
+    "RANDOM_WEIGHTS",
+    "SAMPLE_RATE",
+    "SEMANTIC_VOCAB_SIZES",
+    "TOKEN_RATES",
+    "CheckpointMismatchError",
+    "CheckpointNotFoundError",
+    "EncoderConfig",
     "SemantiCodec",
     "SemantiCodecInputError",
-    "CheckpointNotFoundError",
-    "CheckpointMismatchError",
-    "find_checkpoint_files",
-    "EncoderConfig",
-    "encoder_config",
     "bitrate_kbps",
-    "TOKEN_RATES",
-    "SEMANTIC_VOCAB_SIZES",
-    "SAMPLE_RATE",
-    "RANDOM_WEIGHTS",
+    "encoder_config",
+    "find_checkpoint_files",
 ]

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["MaskedViTEncoder", "PATCH_SIZE"]
+__all__ = ["PATCH_SIZE", "MaskedViTEncoder"]
 
 PATCH_SIZE = 16
 _GRID = (64, 8)

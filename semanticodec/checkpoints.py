@@ -31,16 +31,16 @@ from semanticodec.config import checkpoint_dirname, semantic_codebook_filename
 
 __all__ = [
     "HF_REPO_ID",
-    "CheckpointNotFoundError",
-    "CheckpointMismatchError",
     "CheckpointFiles",
-    "repository_files",
-    "find_checkpoint_files",
-    "download_command",
-    "load_state_dict_file",
-    "load_semantic_codebook",
+    "CheckpointMismatchError",
+    "CheckpointNotFoundError",
     "classify_encoder_checkpoint_keys",
+    "download_command",
+    "find_checkpoint_files",
     "load_checked_state_dict",
+    "load_semantic_codebook",
+    "load_state_dict_file",
+    "repository_files",
 ]
 
 HF_REPO_ID = "haoheliu/SemantiCodec"
@@ -188,7 +188,7 @@ def find_checkpoint_files(
             for repo_path in list(missing):
                 try:
                     path = Path(hf_hub_download(HF_REPO_ID, repo_path, cache_dir=cache_dir))
-                except Exception as exc:  # offline, repository moved, disk full: report, do not guess
+                except Exception as exc:  # noqa: BLE001 -- offline, moved, disk full: report, do not guess
                     failures.append(f"{repo_path}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
                     continue
                 role = next(r for r, p in wanted.items() if p == repo_path)

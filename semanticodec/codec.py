@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,17 +35,16 @@ from semanticodec.config import (
     SAMPLE_RATE,
     WINDOW_FBANK_FRAMES,
     EncoderConfig,
-    bitrate_kbps,
     encoder_config,
 )
 from semanticodec.encoder import SemantiCodecEncoder
 from semanticodec.fusion import build_condition
 from semanticodec.windowing import overlap_add, split_token_windows
 
-__all__ = ["SemantiCodec", "SemantiCodecInputError", "RANDOM_WEIGHTS"]
+__all__ = ["RANDOM_WEIGHTS", "SemantiCodec", "SemantiCodecInputError"]
 
 RANDOM_WEIGHTS = "random (TEST ONLY)"
-AudioInput = Union[str, os.PathLike, Tensor, np.ndarray]
+AudioInput = str | os.PathLike | Tensor | np.ndarray
 
 
 class SemantiCodecInputError(ValueError):

@@ -15,23 +15,23 @@ import dataclasses
 import math
 
 __all__ = [
-    "SAMPLE_RATE",
-    "TOKEN_RATES",
-    "SEMANTIC_VOCAB_SIZES",
     "ACOUSTIC_CODEBOOK_SIZE",
-    "WINDOW_SAMPLES",
-    "WINDOW_FBANK_FRAMES",
     "PATCH_SAMPLES",
-    "VariantSpec",
+    "SAMPLE_RATE",
+    "SEMANTIC_VOCAB_SIZES",
+    "TOKEN_RATES",
     "VARIANTS",
+    "WINDOW_FBANK_FRAMES",
+    "WINDOW_SAMPLES",
     "EncoderConfig",
-    "encoder_config",
+    "VariantSpec",
     "bitrate_kbps",
-    "stack_factor",
-    "pairs_per_window",
-    "frame_rate_hz",
-    "semantic_codebook_filename",
     "checkpoint_dirname",
+    "encoder_config",
+    "frame_rate_hz",
+    "pairs_per_window",
+    "semantic_codebook_filename",
+    "stack_factor",
 ]
 
 #: Audio rate in and out of the model (Hz).

@@ -25,11 +25,11 @@ __all__ = [
     "FBANK_BINS",
     "FBANK_MEAN",
     "FBANK_STD",
-    "num_windows",
-    "num_token_pairs",
-    "num_output_samples",
-    "pad_to_windows",
     "kaldi_fbank",
+    "num_output_samples",
+    "num_token_pairs",
+    "num_windows",
+    "pad_to_windows",
     "waveform_to_fbank",
 ]
 

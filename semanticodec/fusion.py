@@ -15,7 +15,7 @@ from torch import Tensor
 
 from semanticodec.config import POSITION_DIM
 
-__all__ = ["positional_encoding", "build_condition"]
+__all__ = ["build_condition", "positional_encoding"]
 
 
 def positional_encoding(length: int, dim: int = POSITION_DIM) -> Tensor:
@@ -38,7 +38,7 @@ def build_condition(features: Tensor, window_pairs: int) -> tuple[Tensor, Tensor
     Returns:
         (condition, unconditional), each Tensor[B x window_pairs x 2fd + 192].
     """
-    batch, length, width = features.shape
+    batch, length, _ = features.shape
     if length > window_pairs:
         raise ValueError(f"window has {length} token pairs, more than {window_pairs}")
     padded = torch.nn.functional.pad(features, (0, 0, 0, window_pairs - length), value=-1.0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-__all__ = ["SemanticQuantizer", "AcousticQuantizer"]
+__all__ = ["AcousticQuantizer", "SemanticQuantizer"]
 
 #: Rows x codewords of one distance block; bigger inputs are processed in row chunks.
 _MAX_DISTANCE_ELEMENTS = 1 << 24

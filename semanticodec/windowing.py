@@ -18,7 +18,7 @@ from torch import Tensor
 
 from semanticodec.config import WINDOW_SAMPLES
 
-__all__ = ["OVERLAP_RATIO", "OVERLAP_SAMPLES", "HOP_SAMPLES", "split_token_windows", "overlap_add"]
+__all__ = ["HOP_SAMPLES", "OVERLAP_RATIO", "OVERLAP_SAMPLES", "overlap_add", "split_token_windows"]
 
 OVERLAP_RATIO = 0.0625
 #: 0.64 s cross-fade.

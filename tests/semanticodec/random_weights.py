@@ -10,7 +10,7 @@ import zlib
 
 import torch
 
-__all__ = ["random_tensor", "fill_state_dict"]
+__all__ = ["fill_state_dict", "random_tensor"]
 
 
 def random_tensor(key: str, shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:
@@ -29,7 +29,7 @@ def random_tensor(key: str, shape: tuple[int, ...], seed: int = 0) -> torch.Tens
     fan_in = 1
     for size in shape[1:]:
         fan_in *= size
-    if name.startswith("weight_hh") or name.startswith("weight_ih"):
+    if name.startswith(("weight_hh", "weight_ih")):
         return values / (shape[1] ** 0.5)
     return values / max(fan_in, 1) ** 0.5
 
@@ -53,7 +53,7 @@ def semantic_codebook(vocab_size: int, dim: int, seed: int = 0) -> torch.Tensor:
 def test_signal(duration_s: float, seed: int = 0, sample_rate: int = 16_000) -> torch.Tensor:
     """Float32 Tensor[T]: a gliding harmonic tone with an amplitude envelope and a little noise."""
     generator = torch.Generator().manual_seed(seed)
-    t = torch.arange(int(round(duration_s * sample_rate)), dtype=torch.float64) / sample_rate
+    t = torch.arange(round(duration_s * sample_rate), dtype=torch.float64) / sample_rate
     f0 = 180.0 + 60.0 * torch.sin(2 * torch.pi * 0.3 * t)
     phase = 2 * torch.pi * torch.cumsum(f0, 0) / sample_rate
     x = sum(torch.sin(k * phase) / k for k in range(1, 9))

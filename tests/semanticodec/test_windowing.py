@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -29,7 +31,7 @@ def test_split_follows_official_rule(window):
         assert windows == _official_split(length, window)
         assert windows[0][0] == 0 and windows[-1][1] == length
         assert all(stop - start <= window for start, stop in windows)
-        for (a0, a1), (b0, _) in zip(windows, windows[1:]):
+        for (a0, a1), (b0, _) in itertools.pairwise(windows):
             assert a1 - b0 == window // 16  # 0.64 s of overlap at every rate
 
 

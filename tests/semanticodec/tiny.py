@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from semanticodec import SemantiCodec
 
-TINY_ENCODER = dict(
-    mae_dim=32, mae_depth=3, mae_heads=2, lstm_layers=1, lstm_hidden=16,
-    acoustic_codebook_size=64, semantic_vocab_size=64,
-)
+TINY_ENCODER = {
+    "mae_dim": 32, "mae_depth": 3, "mae_heads": 2, "lstm_layers": 1, "lstm_hidden": 16,
+    "acoustic_codebook_size": 64, "semantic_vocab_size": 64,
+}
 # Small channels, but the official latent grid so one window still renders 10.24 s of audio.
-TINY_DECODER = dict(
-    model_channels=32, channel_mult=(1, 1, 1), num_res_blocks=1, attention_levels=(2,), num_head_channels=32,
-    vae_channels=32, vae_num_res_blocks=1, vocoder_initial_channel=32,
-    vocoder_resblock_kernels=(3,), vocoder_resblock_dilations=(1,),
-)
+TINY_DECODER = {
+    "model_channels": 32, "channel_mult": (1, 1, 1), "num_res_blocks": 1, "attention_levels": (2,), "num_head_channels": 32,
+    "vae_channels": 32, "vae_num_res_blocks": 1, "vocoder_initial_channel": 32,
+    "vocoder_resblock_kernels": (3,), "vocoder_resblock_dilations": (1,),
+}
 
 
 def tiny_codec(token_rate: int = 100, *, load_decoder: bool = False, **settings) -> SemantiCodec:
