@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from semanticodec.decoder.config import DecoderConfig
-from semanticodec.decoder.samplers import DenoiseFn, get_sampler, randn_like
+from semanticodec.decoder.samplers import DenoiseFn, get_sampler, standard_normal
 from semanticodec.decoder.schedule import DiffusionSchedule
 from semanticodec.decoder.unet import UNetModel
 from semanticodec.decoder.vae import FirstStageDecoder, VAEDecoder
@@ -160,7 +160,7 @@ class SemantiCodecDecoder(nn.Module):
         unconditional = unconditional.to(device) if unconditional is not None else None
         shape = (condition.shape[0], *self.config.latent_shape)
         if x_T is None:
-            x_T = randn_like(torch.empty(shape, device=device), generator)
+            x_T = standard_normal(shape, device, generator)
         elif tuple(x_T.shape) != shape:
             raise ValueError(f"x_T must have shape {shape}, got {tuple(x_T.shape)}")
         denoise = self.make_denoiser(condition, unconditional, guidance_scale)

@@ -13,6 +13,15 @@ the initial noise `x_T`, the schedule and options, and returns the clean latent.
   (one UNet call per step), first step first order; it ends at alpha_bar_0 like "ddim".
   Uniform-in-t points make the 2M extrapolation unstable (the last interval's log-SNR jump is
   huge) and are therefore not offered.
+
+Step counts. On a problem with a known answer (Gaussian data, exact denoiser; the probability-flow
+ODE end point is then closed-form; see tests/semanticodec/test_decoder.py) the max error relative to
+the end point's magnitude is, for dpmpp_2m: 5 steps 2.7 %, 8-10 steps 0.8-0.9 %, 20 steps 0.4 %,
+50 steps 0.09 %; for deterministic DDIM (eta = 0) with the official 50 steps 3.2 %. So dpmpp_2m
+with 10-20 steps integrates the ODE more accurately than 50 DDIM steps, i.e. 2.5-5x fewer UNet
+calls. The official sampler is stochastic (eta = 1), which draws a different sample than the ODE;
+whether 10-20 ODE steps sound as good as official 50-step DDIM needs listening tests with the real
+weights (not available here).
 """
 
 from __future__ import annotations
@@ -59,10 +68,16 @@ def _check_steps(steps: int, num_timesteps: int) -> None:
         raise ValueError(f"steps must be an int in [1, {num_timesteps}], got {steps!r}")
 
 
+def standard_normal(shape: tuple[int, ...], device: torch.device, generator: torch.Generator | None) -> Tensor:
+    """Float32 N(0, 1) noise of `shape` on `device`, drawn from `generator` (global RNG if None)
+    on the generator's own device, so a CPU generator gives the same numbers for any `device`."""
+    source = generator.device if generator is not None else device
+    return torch.randn(shape, generator=generator, device=source, dtype=torch.float32).to(device)
+
+
 def randn_like(x: Tensor, generator: torch.Generator | None) -> Tensor:
-    """Standard normal noise shaped like `x`, drawn on the generator's device then moved."""
-    device = generator.device if generator is not None else x.device
-    return torch.randn(x.shape, generator=generator, device=device, dtype=x.dtype).to(x.device)
+    """`standard_normal` shaped like `x`, on x's device."""
+    return standard_normal(tuple(x.shape), x.device, generator)
 
 
 # ----------------------------------------------------------------------------------------------- DDIM

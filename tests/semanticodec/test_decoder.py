@@ -231,6 +231,18 @@ def test_generator_makes_generation_reproducible(tiny, reference):
     assert torch.isfinite(first).all() and first.abs().max() <= 1.0
 
 
+def test_runs_in_bfloat16_close_to_float32(reference):
+    decoder = build_reference_decoder(DecoderConfig(**reference["config"]))
+    cond, uncond = reference["condition"], reference["unconditional"]
+    full = decoder.generate(cond, uncond, steps=3, generator=torch.Generator().manual_seed(5))
+    decoder = decoder.to(torch.bfloat16)
+    decoder.scale_factor = decoder.scale_factor.float()
+    half = decoder.generate(cond.to(torch.bfloat16), uncond.to(torch.bfloat16), steps=3,
+                            generator=torch.Generator().manual_seed(5))
+    assert half.dtype == torch.float32 and half.shape == full.shape
+    assert_close(half, full, rel=0.2)  # bf16 rounding only: same seed, same trajectory
+
+
 def test_guidance_scale_one_needs_no_unconditional(tiny, reference):
     generator = torch.Generator().manual_seed(0)
     wave = tiny.generate(reference["condition"], None, steps=2, guidance_scale=1.0, generator=generator)
