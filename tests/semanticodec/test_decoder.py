@@ -125,6 +125,21 @@ def test_load_official_state_dict_is_strict(reference):
         decoder.load_official_state_dict({**state, "model.diffusion_model.extra.weight": torch.zeros(1)})
 
 
+def test_meta_device_build_with_assign_loads_without_copies(tiny, reference):
+    """The 1 GB official file can be adopted as-is: build on meta, load with assign=True."""
+    config = DecoderConfig(**reference["config"])
+    state = {k: v.clone() for k, v in tiny.state_dict().items()}
+    with torch.device("meta"):
+        decoder = SemantiCodecDecoder(config)
+    decoder.load_official_state_dict(state, assign=True)
+    assert not any(t.is_meta for t in [*decoder.parameters(), *decoder.buffers()])
+    weight = decoder.unet.time_embed[0].weight
+    assert weight.data_ptr() == state["model.diffusion_model.time_embed.0.weight"].data_ptr()
+    with torch.no_grad():
+        out = decoder.eval().unet(reference["unet_x"], reference["unet_t"], reference["condition"])
+    assert_close(out, reference["unet_out"])
+
+
 def test_official_sizes():
     config = DecoderConfig.official(100)
     assert config.latent_shape == (8, 256, 16)
@@ -333,3 +348,16 @@ def test_dpm_solver_converges_to_exact_ode_solution():
     ddim = get_sampler("ddim")(denoise, x_T, schedule, steps=50, eta=0.0, generator=None)
     ddim_error = (ddim.double() - exact(x_T, 981, schedule.alphas_cumprod64[0])).abs().max().item()
     assert errors[10] < ddim_error < 0.05 * scale
+
+
+@pytest.mark.slow
+def test_full_size_window_has_official_length():
+    """Full-size decoder (random weights, TEST ONLY): one window -> 163 872 samples in [-1, 1]."""
+    torch.manual_seed(0)
+    decoder = SemantiCodecDecoder(DecoderConfig.official(100)).eval()
+    condition = torch.randn(1, 512, 1728)
+    unconditional = torch.cat([torch.zeros(1, 512, 1536), condition[..., 1536:]], dim=-1)
+    wave = decoder.generate(condition, unconditional, steps=1, sampler="dpmpp_2m",
+                            generator=torch.Generator().manual_seed(0))
+    assert wave.shape == (1, 163872)
+    assert torch.isfinite(wave).all() and wave.abs().max() <= 1.0 and wave.std() > 0
