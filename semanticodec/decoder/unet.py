@@ -292,7 +292,8 @@ class UNetModel(nn.Module):
         """Cross-attention keys/values for `context: Tensor[B x L x context_dim]`, computed once."""
         dtype = self.time_embed[0].weight.dtype
         context = context.to(dtype)
-        return [layer.transformer_blocks[0].attn2.key_value(context) for layer in self.cross_layers]
+        pairs = (layer.transformer_blocks[0].attn2.key_value(context) for layer in self.cross_layers)
+        return [(k.contiguous(), v.contiguous()) for k, v in pairs]  # laid out once, reused every step
 
     def time_embedding(self, timesteps: Tensor) -> Tensor:
         """`Tensor[B]` (integer steps) -> `Tensor[B x 4*model_channels]`."""
