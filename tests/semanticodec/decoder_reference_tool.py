@@ -251,19 +251,35 @@ def time_stages(batch: int, threads: int | None) -> None:
     print(json.dumps(result))
 
 
+def time_generate(rate: int, steps: int, threads: int | None) -> None:
+    """Official `generate_sample` of one full-size window (random weights): DDIM, eta 1, guidance 2."""
+    if threads:
+        torch.set_num_threads(threads)
+    torch.set_grad_enabled(False)
+    model = build_official(OFFICIAL_CONTEXT_DIM[rate], tiny=False)
+    features = torch.randn(1, 512 * rate // 100, OFFICIAL_CONTEXT_DIM[rate] - 192)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    model.generate_sample(features, ddim_steps=steps, ddim_eta=1.0, unconditional_guidance_scale=2.0)
+    print(json.dumps({"impl": "official", "rate": rate, "steps": steps, "threads": torch.get_num_threads(),
+                      "wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu_start}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["tiny", "keys", "time-unet", "time-stages"])
+    parser.add_argument("what", choices=["tiny", "keys", "time-unet", "time-stages", "time-generate"])
     parser.add_argument("out", nargs="?")
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--steps", type=int, default=10)
     args = parser.parse_args()
     if args.what == "tiny":
         make_tiny(args.out)
     elif args.what == "keys":
         dump_keys(args.out)
+    elif args.what == "time-generate":
+        time_generate(args.rate, args.steps, args.threads)
     elif args.what == "time-stages":
         time_stages(args.batch, args.threads)
     else:
