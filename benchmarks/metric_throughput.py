@@ -122,8 +122,8 @@ def measure(name: str, clips: int, duration_s: float, audio_dir: Path | None, sy
             "metric": name, "domain": domain, "outputs": ";".join(o.name for o in metric.outputs),
             "clips": len(items) - 1, "clip_duration_s": round(audio_s / max(1, len(items) - 1), 2),
             "build_s": round(build_s, 2), "first_call_s": round(first_s, 2),
-            "seconds_per_clip": round(total_s / max(1, len(items) - 1), 3),
-            "rtf": round(total_s / audio_s, 4) if audio_s else "",
+            "seconds_per_clip": round(total_s / max(1, len(items) - 1), 5),
+            "rtf": round(total_s / audio_s, 5) if audio_s else "",
             "status": "ok" if not failures else f"{len(failures)} failed: {failures[0]}",
             "fingerprint": metric.fingerprint(domain),
         })

@@ -41,6 +41,8 @@ SETTINGS: dict[str, VisqolSetting] = {
     "audio48k": PROFILES["standard"]["music"],
 }
 REFERENCE = "groundtruth"
+#: Table II prints two decimals: a printed value is the true mean +- 0.005.
+ROUNDING = 0.005
 
 
 def _systems(demo_dir: Path) -> list[dict[str, str]]:
@@ -73,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", default=",".join(SETTINGS), help=f"comma list of {list(SETTINGS)}")
     parser.add_argument("--limit", type=int, default=0, help="score only the first N clips (0 = all)")
     parser.add_argument("--systems", default="", help="comma list of system folders (default: all in systems.csv)")
-    parser.add_argument("--tolerance", type=float, default=0.1, help="allowed |paper - Table II| (MOS)")
+    parser.add_argument("--tolerance", type=float, default=0.1,
+                        help="allowed |paper - Table II| (MOS), plus 0.005 for Table II's 2-decimal rounding")
     args = parser.parse_args(argv)
 
     names = [s.strip() for s in args.settings.split(",") if s.strip()]
@@ -142,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     table = _markdown(rows, names, len(clips), args.tolerance)
     args.out.with_suffix(".md").write_text(table)
     print(table)
-    misses = [r for r in rows if r["setting"] == "paper" and r["delta"] != "" and abs(float(r["delta"])) > args.tolerance]
+    limit = args.tolerance + ROUNDING
+    misses = [r for r in rows if r["setting"] == "paper" and r["delta"] != "" and abs(float(r["delta"])) > limit]
     return 1 if misses else 0
 
 
@@ -187,9 +191,11 @@ def _markdown(rows: list[dict], names: list[str], n_clips: int, tolerance: float
                          f"codec means span {min(ours):.2f}-{max(ours):.2f} (Table II: "
                          f"{min(b for _, b in pairs):.2f}-{max(b for _, b in pairs):.2f}).")
     if deltas:
-        within = sum(d <= tolerance for d in deltas)
+        within = sum(d <= tolerance + ROUNDING for d in deltas)
         lines += ["", (f"`paper` profile: mean |Δ| = {np.mean(deltas):.3f} MOS, max |Δ| = {max(deltas):.3f}, "
-                      f"{within}/{len(deltas)} systems within {tolerance} MOS of Table II.")]
+                      f"{within}/{len(deltas)} systems within {tolerance} MOS of Table II "
+                      f"(+{ROUNDING} for its 2-decimal rounding); {sum(d <= tolerance for d in deltas)} "
+                      f"within {tolerance} without that allowance.")]
     return "\n".join(lines) + "\n"
 
 

@@ -16,7 +16,7 @@ def test_throughput_writes_csv_and_table(tmp_path, capsys):
     rows = list(csv.DictReader(out.read_text().splitlines()))
     assert [r["metric"] for r in rows] == ["si_sdr", "pesq_wb"]
     for row in rows:
-        assert row["status"] == "ok" and float(row["seconds_per_clip"]) > 0 and row["clips"] == "2"
+        assert row["status"] == "ok" and float(row["seconds_per_clip"]) >= 0 and row["clips"] == "2"
         assert row["fingerprint"] and "cores" in row["machine"]
     assert "| si_sdr | speech |" in capsys.readouterr().out
 
