@@ -11,23 +11,23 @@ remedy; it is never skipped silently and never built with random weights unless 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import fnmatch
 import importlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from baselines.base import Codec, CodecUnavailable
+from benchmarks.lookup import import_target, unknown_name
 
 __all__ = [
-    "CodecSpec",
     "Availability",
-    "register_codec",
-    "codec_names",
-    "get_spec",
-    "expand_codec_names",
-    "build_codec",
+    "CodecSpec",
     "availability",
+    "build_codec",
+    "codec_names",
+    "expand_codec_names",
+    "get_spec",
+    "register_codec",
 ]
 
 
@@ -81,11 +81,7 @@ def get_spec(name: str) -> CodecSpec:
     try:
         return _REGISTRY[name]
     except KeyError:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise KeyError(
-            f"Unknown codec {name!r}.{hint} Registered: {', '.join(sorted(_REGISTRY))}"
-        ) from None
+        raise unknown_name("codec", name, _REGISTRY) from None
 
 
 def expand_codec_names(selection: str | Iterable[str]) -> list[str]:
@@ -115,9 +111,7 @@ def expand_codec_names(selection: str | Iterable[str]) -> list[str]:
 
 
 def _load_class(target: str) -> type[Codec]:
-    module_name, _, class_name = target.partition(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, class_name)
+    return import_target(target)
 
 
 def availability(name: str) -> Availability:

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import difflib
 import importlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.lookup import import_target, unknown_name
+
 __all__ = [
-    "Clip",
     "DOMAINS",
+    "Clip",
     "DatasetError",
-    "register_dataset",
     "dataset_names",
     "load_dataset",
-    "write_manifest",
     "read_manifest",
+    "register_dataset",
+    "write_manifest",
 ]
 
 #: The three domains of the paper's Table II.
@@ -72,7 +73,7 @@ class Clip:
         return row
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Clip":
+    def from_row(cls, row: dict[str, Any]) -> Clip:
         def _opt_float(v: Any) -> float | None:
             return None if v in (None, "") else float(v)
 
@@ -136,11 +137,8 @@ def load_dataset(name: str, **kwargs: Any) -> list[Clip]:
     """Call loader `name` with its configuration keyword arguments."""
     _ensure_builtin()
     if name not in _LOADERS:
-        close = difflib.get_close_matches(name, list(_LOADERS), n=3)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise KeyError(f"Unknown dataset {name!r}.{hint} Known: {', '.join(sorted(_LOADERS))}")
-    module_name, _, func_name = _LOADERS[name].partition(":")
-    loader: Callable[..., Sequence[Clip]] = getattr(importlib.import_module(module_name), func_name)
+        raise unknown_name("dataset", name, _LOADERS)
+    loader: Callable[..., Sequence[Clip]] = import_target(_LOADERS[name])
     return list(loader(**kwargs))
 
 

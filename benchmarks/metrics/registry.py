@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from typing import Any
 
+from benchmarks.lookup import import_target, unknown_name
 from benchmarks.metrics.base import Metric
 
-__all__ = ["register_metric", "metric_names", "build_metric", "expand_metric_names"]
+__all__ = ["build_metric", "expand_metric_names", "metric_names", "register_metric"]
 
 _METRICS: dict[str, tuple[str, dict[str, Any]]] = {}
 
@@ -35,9 +35,7 @@ def expand_metric_names(selection: str | list[str]) -> list[str]:
         names = list(_METRICS) if item == "all" else [item]
         for name in names:
             if name not in _METRICS:
-                close = difflib.get_close_matches(name, list(_METRICS), n=3)
-                hint = f" Did you mean: {', '.join(close)}?" if close else ""
-                raise KeyError(f"Unknown metric {name!r}.{hint} Known: {', '.join(_METRICS)}")
+                raise unknown_name("metric", name, _METRICS)
             if name not in out:
                 out.append(name)
     return out
@@ -47,9 +45,7 @@ def build_metric(name: str, **kwargs: Any) -> Metric:
     """Build metric `name`; `kwargs` override the registered defaults."""
     expand_metric_names([name])
     target, defaults = _METRICS[name]
-    module_name, _, class_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(**{**defaults, **kwargs})
+    return import_target(target)(**{**defaults, **kwargs})
 
 
 _builtin_loaded = False

@@ -1,0 +1,24 @@
+"""Name lookups shared by the codec, dataset and metric registries."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["import_target", "unknown_name"]
+
+
+def import_target(target: str) -> Any:
+    """The object named by ``"package.module:attribute"`` (the module is imported on first use)."""
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def unknown_name(kind: str, name: str, known: Iterable[str]) -> KeyError:
+    """A KeyError for an unknown `kind` name, with close matches and the full list."""
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    return KeyError(f"Unknown {kind} {name!r}.{hint} Known: {', '.join(sorted(known))}")
