@@ -32,10 +32,23 @@ class VocoderResBlock(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        """`x: Tensor[B x C x 1 x L]` in channels-last layout (see `HiFiGANGenerator.forward`)."""
         for conv1, conv2 in zip(self.convs1, self.convs2):
-            xt = conv1(F.leaky_relu(x, LRELU_SLOPE))
-            x = conv2(F.leaky_relu(xt, LRELU_SLOPE)) + x
+            xt = _conv(F.leaky_relu(x, LRELU_SLOPE), conv1)
+            x = _conv(F.leaky_relu(xt, LRELU_SLOPE), conv2) + x
         return x
+
+
+def _as_2d_weight(weight: Tensor) -> Tensor:
+    """Conv1d weight `[O x I x k]` -> `[O x I x 1 x k]` channels-last."""
+    return weight.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+
+
+def _conv(x: Tensor, conv: nn.Conv1d) -> Tensor:
+    """`conv` applied to `x: Tensor[B x C x 1 x L]` as a (1 x k) 2-D convolution: the same sums,
+    but oneDNN's channels-last 2-D kernels run 20-40 % faster on CPU than its 1-D path."""
+    return F.conv2d(x, _as_2d_weight(conv.weight), conv.bias, stride=(1, conv.stride[0]),
+                    padding=(0, conv.padding[0]), dilation=(1, conv.dilation[0]))
 
 
 class HiFiGANGenerator(nn.Module):
@@ -59,13 +72,16 @@ class HiFiGANGenerator(nn.Module):
         self.conv_post = nn.Conv1d(initial_channel // 2 ** len(upsample_rates), 1, 7, padding=3)
 
     def forward(self, mel: Tensor) -> Tensor:
-        x = self.conv_pre(mel)
+        # Work on [B, C, 1, L] channels-last tensors throughout (see `_conv`).
+        x = mel.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+        x = _conv(x, self.conv_pre)
         for i, up in enumerate(self.ups):
-            x = up(F.leaky_relu(x, LRELU_SLOPE))
+            x = F.conv_transpose2d(F.leaky_relu(x, LRELU_SLOPE), _as_2d_weight(up.weight), up.bias,
+                                   stride=(1, up.stride[0]), padding=(0, up.padding[0]))
             blocks = self.resblocks[i * self.num_kernels:(i + 1) * self.num_kernels]
             acc = blocks[0](x)
             for block in blocks[1:]:
                 acc = acc + block(x)
             x = acc / self.num_kernels
-        x = self.conv_post(F.leaky_relu(x))  # default slope 0.01 here, as upstream
-        return torch.tanh(x)
+        x = _conv(F.leaky_relu(x), self.conv_post)  # default slope 0.01 here, as upstream
+        return torch.tanh(x).squeeze(2)
