@@ -1,6 +1,6 @@
 """Speed and memory of SemantiCodec: this implementation vs the official inference code.
 
-    python -m benchmarks.speed_semanticodec [--rates 100,50,25] [--steps 1,3] [--duration-s 10]
+    python -m benchmarks.speed_semanticodec [--rates 100,50,25] [--steps 2,4] [--duration-s 10]
         [--official-path <official repo>:<its deps>] [--threads N] [--out results/speed.json]
 
 Both sides are built at FULL size with RANDOM weights (labelled; speed does not depend on weight
@@ -157,7 +157,9 @@ def _summarise(result: dict, steps: list[int], duration_s: float) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="100,50,25")
-    parser.add_argument("--steps", default="1,3", help="two DDIM step counts to time (per-step cost from their difference)")
+    parser.add_argument("--steps", default="2,4",
+                        help="two DDIM step counts to time (per-step cost from their difference); "
+                        "the official sampler fails at 1 step (index 1000 out of bounds), so use >= 2")
     parser.add_argument("--duration-s", type=float, default=10.0)
     parser.add_argument("--official-path", default=os.environ.get("SEMANTICODEC_OFFICIAL_PATH"),
                         help="PYTHONPATH for the official code and its deps; omit to time ours only")
