@@ -31,6 +31,8 @@ PAPER_COLUMN_BY_OUTPUT: dict[str, str] = {
     "visqol": "visqol",
     "visqol_paper": "visqol",
     "wer": "wer_percent",
+    # Against a pseudo-reference (the ASR's transcript of the original): comparable in ranking only.
+    "wer_pseudo": "wer_percent",
 }
 
 
