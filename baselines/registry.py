@@ -10,10 +10,11 @@ remedy; it is never skipped silently and never built with random weights unless 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fnmatch
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from baselines.base import Codec, CodecUnavailable
@@ -28,6 +29,7 @@ __all__ = [
     "expand_codec_names",
     "get_spec",
     "register_codec",
+    "scoped_registrations",
 ]
 
 
@@ -69,6 +71,22 @@ def register_codec(spec: CodecSpec, *, replace: bool = False) -> CodecSpec:
         raise ValueError(f"codec configuration {spec.name!r} is already registered")
     _REGISTRY[spec.name] = spec
     return spec
+
+
+@contextlib.contextmanager
+def scoped_registrations() -> Iterator[None]:
+    """Registrations made inside the block are undone on exit (the built-in catalogue stays).
+
+    The runner registers run-specific configurations (precomputed systems) this way, so they do not
+    leak into later lookups in the same process.
+    """
+    _ensure_catalog()
+    saved = dict(_REGISTRY)
+    try:
+        yield
+    finally:
+        _REGISTRY.clear()
+        _REGISTRY.update(saved)
 
 
 def codec_names() -> list[str]:

@@ -47,12 +47,9 @@ def dac_cache_dir() -> Path:
 
 def huggingface_hub_cache_dir() -> Path:
     """The Hugging Face hub cache: ``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else ``~/.cache/huggingface/hub``."""
-    if os.environ.get("HF_HUB_CACHE"):
-        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
-    hf_home = os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "huggingface"
-    )
-    return Path(hf_home).expanduser() / "hub"
+    from semanticodec.checkpoints import hub_cache_dir
+
+    return hub_cache_dir()
 
 
 def huggingface_snapshot_files(repo_id: str, filename: str) -> list[Path]:

@@ -19,7 +19,15 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from baselines.registry import CodecSpec, availability, build_codec, expand_codec_names, get_spec, register_codec
+from baselines.registry import (
+    CodecSpec,
+    availability,
+    build_codec,
+    expand_codec_names,
+    get_spec,
+    register_codec,
+    scoped_registrations,
+)
 from benchmarks.cache import ReconstructionCache
 from benchmarks.datasets.base import Clip, DatasetError, load_dataset
 from benchmarks.metrics.base import Metric, MetricOutput
@@ -153,9 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             overrides.append(f"{key}='{getattr(args, key)}'")
     try:
         cfg = load_config(overrides)
-        if args.list:
-            return _list(cfg)
-        return run(cfg)
+        with scoped_registrations():
+            return _list(cfg) if args.list else run(cfg)
     except (ConfigError, DatasetError, KeyError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2

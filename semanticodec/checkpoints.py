@@ -114,24 +114,30 @@ def _local_candidates(checkpoint_path: Path, repo_path: str) -> list[Path]:
     return [checkpoint_path / name, checkpoint_path.parent / name]
 
 
+def hub_cache_dir() -> Path:
+    """The Hugging Face hub cache, read from the environment at call time (huggingface_hub reads it once,
+    at import): ``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else ``$XDG_CACHE_HOME|~/.cache`` + ``/huggingface/hub``."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    hf_home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "huggingface"
+    )
+    return Path(hf_home).expanduser() / "hub"
+
+
 def _cache_lookup(repo_path: str, cache_dir: str | os.PathLike | None) -> Path | None:
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return None
-    found = try_to_load_from_cache(HF_REPO_ID, repo_path, cache_dir=cache_dir)
+    found = try_to_load_from_cache(HF_REPO_ID, repo_path, cache_dir=cache_dir or hub_cache_dir())
     return Path(found) if isinstance(found, str) else None
 
 
 def _cache_description(cache_dir: str | os.PathLike | None) -> str:
     if cache_dir is not None:
         return f"Hugging Face cache {cache_dir}"
-    try:
-        from huggingface_hub.constants import HF_HUB_CACHE
-
-        return f"Hugging Face cache {HF_HUB_CACHE} ($HF_HUB_CACHE / $HF_HOME)"
-    except ImportError:
-        return "Hugging Face cache (huggingface_hub not installed)"
+    return f"Hugging Face cache {hub_cache_dir()} ($HF_HUB_CACHE / $HF_HOME)"
 
 
 def _download_blocker(download: bool) -> str | None:

@@ -237,6 +237,10 @@ def test_cli_writes_table_plots_and_paper_columns(tmp_path, demo_dir):
     assert (out / "t" / "plots" / "mel_distance_speech.png").stat().st_size > 1000
     assert (out / "t" / "plots" / "mel_distance_speech.svg").exists()
     assert "(2.79)" in (out / "t" / "table_ii.md").read_text()
+    # The demo systems were registered for that run only.
+    from baselines.registry import codec_names
+
+    assert not [n for n in codec_names() if n.startswith("demo:")]
 
 
 def test_scores_with_different_provenance_are_never_pooled(tmp_path):
