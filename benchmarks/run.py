@@ -231,6 +231,9 @@ def run(cfg: DictConfig) -> int:
         f"computed now, {summary.failed_scores} failed ({summary.seconds:.0f} s). "
         f"Results in {out_dir}/ (table_ii.md, bitrates.md, plots/, errors.csv)."
     )
+    if "bitrate_warning" in report.codecs:
+        for _, row in report.codecs[report.codecs["bitrate_warning"].fillna("") != ""].iterrows():
+            print(f"WARNING {row['codec']}: {row['bitrate_warning']}")
     if unavailable or failed_metrics:
         print(f"{len(unavailable)} codec configuration(s) and {len(failed_metrics)} metric(s) could not run here; "
               f"reasons and remedies: {out_dir}/unavailable.csv (and at the top of this output).")

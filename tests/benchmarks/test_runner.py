@@ -293,3 +293,49 @@ def test_paper_agreement_ranks_and_differences():
     assert row["spearman"] == pytest.approx(0.8)  # ranks 1,2,4,3 vs 1,2,3,4
     assert row["max_abs_diff"] == pytest.approx(0.9)
     assert row["mean_abs_diff"] == pytest.approx((0.01 + 0.1 + 0.1 + 0.9 + 0.8) / 5)
+
+
+class OverclaimingCodec:
+    """Claims 2 kbps but transmits one 1024-entry code per 20 ms (0.5 kbps)."""
+
+    def __new__(cls, **kwargs):
+        import torch
+
+        from baselines.base import Codec, Encoded
+
+        class _Codec(Codec):
+            sample_rate = 16_000
+            frame_rate_hz = 50.0
+            codebook_sizes = (1024,)
+            nominal_bitrate_kbps = 2.0
+
+            def _encode(self, waveform):
+                frames = waveform.shape[-1] // 320
+                codes = torch.arange(frames).remainder(1024).repeat(waveform.shape[0], 1, 1)
+                return Encoded(codes=codes, codebook_sizes=(1024,))
+
+            def _decode(self, encoded):
+                return torch.zeros(encoded.codes.shape[0], encoded.extra["native_num_samples"])
+
+        return _Codec()
+
+
+def test_measured_bitrate_disagreeing_with_nominal_is_warned_about(tmp_path, capsys):
+    from baselines.registry import CodecSpec, register_codec, scoped_registrations
+
+    _write_tones(tmp_path / "clips", 2)
+    with scoped_registrations():
+        register_codec(CodecSpec("overclaim@2kbps", "tests.benchmarks.test_runner:OverclaimingCodec", {}, "x", 2.0))
+        code = main([
+            "--codecs", "overclaim@2kbps", "--datasets", "folder", "--metrics", "mel_distance",
+            f"dataset.folder.root={tmp_path / 'clips'}", "dataset.folder.domain=sound",
+            f"output_root={tmp_path / 'r'}", f"cache_dir={tmp_path / 'c'}", "name=w", "progress=false",
+            "report.plots=false",
+        ])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "WARNING overclaim@2kbps: measured bitrate 0.500 kbps differs from nominal 2.000 kbps" in out
+    bitrates = pd.read_csv(tmp_path / "r" / "w" / "bitrates.csv").set_index("codec")
+    assert bitrates.loc["overclaim@2kbps", "measured_bitrate_kbps"] == pytest.approx(0.5, rel=0.01)
+    # 50 distinct codes per second used uniformly over 1 s clips: entropy is log2(50) bits per frame.
+    assert bitrates.loc["overclaim@2kbps", "entropy_bitrate_kbps"] == pytest.approx(50 * np.log2(50) / 1000, rel=0.01)
