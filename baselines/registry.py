@@ -164,12 +164,6 @@ def build_codec(name: str, **overrides: Any) -> Codec:
     return codec
 
 
-_catalog_loaded = False
-
-
 def _ensure_catalog() -> None:
-    """Import the built-in catalogue once (it calls `register_codec` for every configuration)."""
-    global _catalog_loaded
-    if not _catalog_loaded:
-        _catalog_loaded = True
-        importlib.import_module("baselines.catalog")
+    """Import the built-in catalogue (it registers every entry); Python imports it only once."""
+    importlib.import_module("baselines.catalog")

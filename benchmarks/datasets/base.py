@@ -142,11 +142,6 @@ def load_dataset(name: str, **kwargs: Any) -> list[Clip]:
     return list(loader(**kwargs))
 
 
-_builtin_loaded = False
-
-
 def _ensure_builtin() -> None:
-    global _builtin_loaded
-    if not _builtin_loaded:
-        _builtin_loaded = True
-        importlib.import_module("benchmarks.datasets.catalog")
+    """Import the built-in catalogue (it registers every entry); Python imports it only once."""
+    importlib.import_module("benchmarks.datasets.catalog")

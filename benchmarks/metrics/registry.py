@@ -48,11 +48,6 @@ def build_metric(name: str, **kwargs: Any) -> Metric:
     return import_target(target)(**{**defaults, **kwargs})
 
 
-_builtin_loaded = False
-
-
 def _ensure_builtin() -> None:
-    global _builtin_loaded
-    if not _builtin_loaded:
-        _builtin_loaded = True
-        importlib.import_module("benchmarks.metrics.catalog")
+    """Import the built-in catalogue (it registers every entry); Python imports it only once."""
+    importlib.import_module("benchmarks.metrics.catalog")
