@@ -18,7 +18,10 @@ from benchmarks.report.summary import summarise
 from benchmarks.report.tables import table_ii, to_markdown, write_tables
 from benchmarks.store import ResultStore
 
-__all__ = ["Report", "build_report", "codec_table"]
+__all__ = ["Report", "build_report", "codec_table", "PAPER_DATASETS"]
+
+#: Datasets drawn from the paper's evaluation data; the paper's numbers are shown only beside these.
+PAPER_DATASETS = frozenset({"demo", "evalset", "libritts", "audioset", "musdb18"})
 
 
 @dataclasses.dataclass
@@ -91,7 +94,11 @@ def build_report(
     confidence: float = 0.95,
     plots: bool = True,
 ) -> Report:
-    """Summarise the selected codecs on the selected clips and write everything under `out_dir`."""
+    """Summarise the selected codecs on the selected clips and write everything under `out_dir`.
+
+    The paper's Table II values are put beside ours only when every clip comes from the paper's data
+    (`PAPER_DATASETS`); on other corpora they would invite a comparison that means nothing.
+    """
     recons = store.reconstructions()
     recons = _selection(recons, clips, codecs) if not recons.empty else recons
     scores = store.scores()
@@ -103,7 +110,7 @@ def build_report(
     summary = summarise(scores, outputs, confidence) if not scores.empty else pd.DataFrame()
     codec_rows = codec_table(recons, codecs) if not recons.empty else pd.DataFrame(
         columns=["codec", "family", "weights", "nominal_bitrate_kbps", "measured_bitrate_kbps"])
-    table = table_ii(summary, codec_rows)
+    table = table_ii(summary, codec_rows, with_paper=all(c.dataset in PAPER_DATASETS for c in clips))
     paths = write_tables(table, summary, codec_rows, out_dir)
     errors = recons[recons["status"] != "ok"] if not recons.empty else recons
     paths["errors_csv"] = out_dir / "errors.csv"

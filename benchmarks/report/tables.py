@@ -42,13 +42,14 @@ def _paper_value(codec_row: pd.Series, domain: str, output: str) -> float:
     return float(value) if value is not None and pd.notna(value) else math.nan
 
 
-def table_ii(summary: pd.DataFrame, codecs: pd.DataFrame) -> pd.DataFrame:
+def table_ii(summary: pd.DataFrame, codecs: pd.DataFrame, with_paper: bool = True) -> pd.DataFrame:
     """Wide table: one row per codec, columns ``<domain>/<label>/{mean,ci95,n,paper}``.
 
     Args:
         summary: output of `benchmarks.report.summary.summarise`.
         codecs: one row per codec with codec, family, weights, nominal_bitrate_kbps,
             measured_bitrate_kbps (mean over clips, may be NaN), n_clips, n_errors.
+        with_paper: fill the ``paper`` columns (only meaningful on the paper's own data).
     """
     table = codecs.set_index("codec").copy()
     if summary.empty:
@@ -66,7 +67,8 @@ def table_ii(summary: pd.DataFrame, codecs: pd.DataFrame) -> pd.DataFrame:
         table[f"{prefix}/ci95"] = sel["ci"]
         table[f"{prefix}/n"] = sel["n"]
         table[f"{prefix}/paper"] = [
-            _paper_value(row, lab["domain"], lab["output"]) for _, row in table.reset_index().iterrows()
+            _paper_value(row, lab["domain"], lab["output"]) if with_paper else math.nan
+            for _, row in table.reset_index().iterrows()
         ]
     return table.reset_index()
 

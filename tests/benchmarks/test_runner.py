@@ -339,3 +339,16 @@ def test_measured_bitrate_disagreeing_with_nominal_is_warned_about(tmp_path, cap
     assert bitrates.loc["overclaim@2kbps", "measured_bitrate_kbps"] == pytest.approx(0.5, rel=0.01)
     # 50 distinct codes per second used uniformly over 1 s clips: entropy is log2(50) bits per frame.
     assert bitrates.loc["overclaim@2kbps", "entropy_bitrate_kbps"] == pytest.approx(50 * np.log2(50) / 1000, rel=0.01)
+
+
+def test_paper_values_are_shown_only_beside_the_paper_data(tmp_path):
+    _write_tones(tmp_path / "clips", 2)
+    code = main([
+        "--codecs", "original", "--datasets", "folder", "--metrics", "mel_distance",
+        f"dataset.folder.root={tmp_path / 'clips'}", "dataset.folder.domain=sound",
+        f"output_root={tmp_path / 'r'}", f"cache_dir={tmp_path / 'c'}", "name=p", "progress=false", "report.plots=false",
+    ])
+    assert code == 0
+    table = pd.read_csv(tmp_path / "r" / "p" / "table_ii.csv").set_index("codec")
+    assert table.loc["original", "sound/mel_distance/mean"] == pytest.approx(0.0, abs=1e-9)
+    assert np.isnan(table.loc["original", "sound/mel_distance/paper"])  # a folder is not the paper's data
