@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.dsp import resample
+from baselines.dsp import resample
 
 __all__ = ["Codec", "Encoded", "CodecUnavailable", "CodecInputError", "Reconstruction"]
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from baselines.base import Codec, CodecUnavailable
-from benchmarks.lookup import import_target, unknown_name
+from baselines.lookup import import_target, unknown_name
 
 __all__ = [
     "Availability",

@@ -14,7 +14,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from benchmarks.dsp import resample
+from baselines.dsp import resample
 
 __all__ = ["AudioInputError", "LoadedAudio", "load_audio", "load_clip_audio", "MIN_DURATION_S"]
 

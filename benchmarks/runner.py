@@ -14,7 +14,6 @@ import time
 import traceback
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np

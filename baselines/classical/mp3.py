@@ -19,7 +19,7 @@ import torch
 
 from baselines.base import Codec, Encoded
 from baselines.classical._pcm import require_module, to_int16
-from benchmarks.dsp import resample
+from baselines.dsp import resample
 
 __all__ = ["LAME_TOTAL_DELAY_SAMPLES", "Mp3Codec"]
 

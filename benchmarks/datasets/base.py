@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.lookup import import_target, unknown_name
+from baselines.lookup import import_target, unknown_name
 
 __all__ = [
     "DOMAINS",

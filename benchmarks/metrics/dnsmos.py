@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.dsp import RESAMPLER
+from baselines.dsp import RESAMPLER
 from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
 from benchmarks.metrics.support import (
     MetricUnavailable,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from benchmarks.lookup import import_target, unknown_name
+from baselines.lookup import import_target, unknown_name
 from benchmarks.metrics.base import Metric
 
 __all__ = ["build_metric", "expand_metric_names", "metric_names", "register_metric"]

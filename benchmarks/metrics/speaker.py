@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from benchmarks.dsp import RESAMPLER
+from baselines.dsp import RESAMPLER
 from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
 from benchmarks.metrics.support import (
     MetricUnavailable,

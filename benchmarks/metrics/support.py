@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from benchmarks.dsp import resample
+from baselines.dsp import resample
 from benchmarks.metrics.base import MetricError, ScoreItem
 
 __all__ = ["MetricUnavailable", "finite", "package_version", "pair_at_rate", "require_signal", "to_rate"]

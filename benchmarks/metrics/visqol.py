@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from baselines.dsp import RESAMPLER
 from benchmarks.datasets.base import DOMAINS
-from benchmarks.dsp import RESAMPLER
 from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
 from benchmarks.metrics.support import (
     MetricUnavailable,

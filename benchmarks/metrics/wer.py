@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from baselines.dsp import RESAMPLER
 from benchmarks.datasets.base import Clip
-from benchmarks.dsp import RESAMPLER
 from benchmarks.metrics.asr import ASR_SAMPLE_RATE, DecodeOptions, TranscriptCache, build_transcriber
 from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
 from benchmarks.metrics.support import MetricUnavailable, package_version, pair_at_rate

@@ -1,4 +1,4 @@
-"""Name lookups shared by the codec, dataset and metric registries."""
+"""Name lookups shared by the codec, dataset and metric registries (lowest layer: imports nothing of ours)."""
 
 from __future__ import annotations
 
