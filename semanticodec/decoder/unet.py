@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from semanticodec.decoder.ops import upsample2x_conv3x3
+
 # Precomputed cross-attention keys/values, one (k, v) pair per cross-attention layer,
 # each `Tensor[B x heads x L x dim_head]`.
 ContextKV = list[tuple[Tensor, Tensor]]
@@ -66,10 +68,14 @@ class ResBlock(nn.Module):
 
     def forward(self, x: Tensor, emb: Tensor) -> Tensor:
         """`x: Tensor[B x C x T x F]`, `emb: Tensor[B x E]` -> `Tensor[B x C_out x T x F]`."""
-        h = self.in_layers(x)
-        h = h + self.emb_layers(emb).to(h.dtype)[:, :, None, None]
-        h = self.out_layers(h)
-        return self.skip_connection(x) + h
+        norm_in, _, conv_in = self.in_layers
+        norm_out, _, _, conv_out = self.out_layers
+        # The same layers as the Sequentials, with activations and sums done in place on the
+        # tensors made here (fewer buffers per step; the sums are the same, a + b == b + a).
+        h = conv_in(F.silu(norm_in(x), inplace=True))
+        h.add_(self.emb_layers(emb).to(h.dtype)[:, :, None, None])
+        h = conv_out(F.silu(norm_out(h), inplace=True))
+        return h.add_(self.skip_connection(x))
 
 
 class Downsample(nn.Module):
@@ -91,7 +97,7 @@ class Upsample(nn.Module):
         self.conv = nn.Conv2d(channels, channels, 3, padding=1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
+        return upsample2x_conv3x3(x, self.conv)
 
 
 class Attention(nn.Module):
@@ -118,8 +124,13 @@ class Attention(nn.Module):
 
     def forward(self, x: Tensor, kv: tuple[Tensor, Tensor] | None = None) -> Tensor:
         """`x: Tensor[B x N x D]`; `kv` = precomputed keys/values (else self-attention on x)."""
-        q = self.split_heads(self.to_q(x))
-        k, v = kv if kv is not None else self.key_value(x)
+        if kv is None:  # self-attention: q, k and v from one matmul on the stacked weights
+            weight = torch.cat([self.to_q.weight, self.to_k.weight, self.to_v.weight])
+            batch, length, _ = x.shape
+            q, k, v = F.linear(x, weight).view(batch, length, 3, self.heads, self.dim_head).permute(2, 0, 3, 1, 4)
+        else:
+            q = self.split_heads(self.to_q(x))
+            k, v = kv
         out = F.scaled_dot_product_attention(q, k, v)
         batch, _, length, _ = out.shape
         out = out.transpose(1, 2).reshape(batch, length, self.heads * self.dim_head)
@@ -139,7 +150,7 @@ class GEGLU(nn.Module):
         inner = self.proj.out_features // 2
         weight, bias = self.proj.weight, self.proj.bias
         value = F.linear(x, weight[:inner], bias[:inner])
-        return value * F.gelu(F.linear(x, weight[inner:], bias[inner:]))
+        return value.mul_(F.gelu(F.linear(x, weight[inner:], bias[inner:])))
 
 
 class FeedForward(nn.Module):
@@ -166,9 +177,9 @@ class BasicTransformerBlock(nn.Module):
         self.norm3 = nn.LayerNorm(dim)
 
     def forward(self, x: Tensor, kv: tuple[Tensor, Tensor] | None) -> Tensor:
-        x = self.attn1(self.norm1(x)) + x
-        x = self.attn2(self.norm2(x), kv) + x
-        return self.ff(self.norm3(x)) + x
+        x = self.attn1(self.norm1(x)).add_(x)  # each sublayer output is fresh: residual in place
+        x = self.attn2(self.norm2(x), kv).add_(x)
+        return self.ff(self.norm3(x)).add_(x)
 
 
 class SpatialTransformer(nn.Module):
@@ -200,7 +211,7 @@ class SpatialTransformer(nn.Module):
         for block in self.transformer_blocks:
             h = block(h, kv)
         h = F.linear(h, self.proj_out.weight.flatten(1), self.proj_out.bias)
-        return h.transpose(1, 2).reshape(batch, channels, height, width) + x
+        return h.transpose(1, 2).reshape(batch, channels, height, width).add_(x)
 
 
 class UNetStage(nn.Sequential):

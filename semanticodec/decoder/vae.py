@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from semanticodec.decoder.ops import upsample2x_conv3x3
 from semanticodec.decoder.unet import GroupNorm32
 
 
@@ -30,11 +31,11 @@ class ResnetBlock(nn.Module):
             self.nin_shortcut = nn.Conv2d(in_channels, out_channels, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        h = self.conv1(F.silu(self.norm1(x)))
-        h = self.conv2(F.silu(self.norm2(h)))
-        if hasattr(self, "nin_shortcut"):
-            x = self.nin_shortcut(x)
-        return x + h
+        # In-place activations and residual on tensors made here: the same sums, fewer
+        # full-resolution buffers (each a fresh page-faulted allocation on CPU).
+        h = self.conv1(F.silu(self.norm1(x), inplace=True))
+        h = self.conv2(F.silu(self.norm2(h), inplace=True))
+        return h.add_(self.nin_shortcut(x) if hasattr(self, "nin_shortcut") else x)
 
 
 class AttnBlock(nn.Module):
@@ -50,11 +51,13 @@ class AttnBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         batch, channels, height, width = x.shape
-        h = self.norm(x)
-        q, k, v = (conv(h).flatten(2).transpose(1, 2)[:, None] for conv in (self.q, self.k, self.v))
-        out = F.scaled_dot_product_attention(q, k, v)  # [B, 1, T*F, C], scale 1/sqrt(C)
-        out = out[:, 0].transpose(1, 2).reshape(batch, channels, height, width)
-        return x + self.proj_out(out)
+        h = self.norm(x).flatten(2).transpose(1, 2)  # [B, T*F, C]
+        # The 1x1 convolutions as matmuls on the position-major view: contiguous [B, 1, T*F, C]
+        # q/k/v let PyTorch use its flash kernel instead of materialising the (T*F)^2 scores.
+        q, k, v = (F.linear(h, conv.weight.flatten(1), conv.bias)[:, None] for conv in (self.q, self.k, self.v))
+        out = F.scaled_dot_product_attention(q, k, v)[:, 0]  # [B, T*F, C], scale 1/sqrt(C)
+        out = F.linear(out, self.proj_out.weight.flatten(1), self.proj_out.bias)
+        return out.transpose(1, 2).reshape(batch, channels, height, width).add_(x)
 
 
 class _Level(nn.Module):
@@ -73,7 +76,7 @@ class _Upsample(nn.Module):
         self.conv = nn.Conv2d(channels, channels, 3, padding=1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        return upsample2x_conv3x3(x, self.conv)
 
 
 class _Mid(nn.Module):
@@ -114,7 +117,7 @@ class VAEDecoder(nn.Module):
                 h = block(h)
             if level != 0:
                 h = stage.upsample(h)
-        return self.conv_out(F.silu(self.norm_out(h)))
+        return self.conv_out(F.silu(self.norm_out(h), inplace=True))
 
 
 class FirstStageDecoder(nn.Module):

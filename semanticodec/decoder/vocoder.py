@@ -31,11 +31,17 @@ class VocoderResBlock(nn.Module):
             nn.Conv1d(channels, channels, kernel_size, padding=_padding(kernel_size, 1)) for _ in dilations
         )
 
-    def forward(self, x: Tensor) -> Tensor:
-        """`x: Tensor[B x C x 1 x L]` in channels-last layout (see `HiFiGANGenerator.forward`)."""
-        for conv1, conv2 in zip(self.convs1, self.convs2):
-            xt = _conv(F.leaky_relu(x, LRELU_SLOPE), conv1)
-            x = _conv(F.leaky_relu(xt, LRELU_SLOPE), conv2) + x
+    def forward(self, x: Tensor, x_activated: Tensor | None = None) -> Tensor:
+        """`x: Tensor[B x C x 1 x L]` in channels-last layout (see `HiFiGANGenerator.forward`).
+
+        `x_activated` = `leaky_relu(x)` when the caller already has it (the generator feeds one
+        input to several blocks). Activations and residuals work in place on tensors made here.
+        """
+        for index, (conv1, conv2) in enumerate(zip(self.convs1, self.convs2)):
+            if index or x_activated is None:
+                x_activated = F.leaky_relu(x, LRELU_SLOPE)
+            xt = F.leaky_relu(_conv(x_activated, conv1), LRELU_SLOPE, inplace=True)
+            x = _conv(xt, conv2).add_(x)
         return x
 
 
@@ -79,9 +85,10 @@ class HiFiGANGenerator(nn.Module):
             x = F.conv_transpose2d(F.leaky_relu(x, LRELU_SLOPE), _as_2d_weight(up.weight), up.bias,
                                    stride=(1, up.stride[0]), padding=(0, up.padding[0]))
             blocks = self.resblocks[i * self.num_kernels:(i + 1) * self.num_kernels]
-            acc = blocks[0](x)
+            x_activated = F.leaky_relu(x, LRELU_SLOPE)  # every block starts with it: computed once
+            acc = blocks[0](x, x_activated)
             for block in blocks[1:]:
-                acc = acc + block(x)
-            x = acc / self.num_kernels
+                acc.add_(block(x, x_activated))
+            x = acc.div_(self.num_kernels)
         x = _conv(F.leaky_relu(x), self.conv_post)  # default slope 0.01 here, as upstream
         return torch.tanh(x).squeeze(2)
