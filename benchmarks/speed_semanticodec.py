@@ -1,20 +1,18 @@
 """Speed and memory of SemantiCodec: this implementation vs the official inference code.
 
-    python -m benchmarks.speed_semanticodec [--rates 100,50,25] [--steps 2,4] [--duration-s 10]
-        [--official-path <official repo>:<its deps>] [--threads N] [--out results/speed.json]
+    python -m benchmarks.speed_semanticodec [--rates 100,50,25] [--steps 50] [--fast-steps 10,20]
+        [--duration-s 10] [--official-path <official repo>:<its deps>]
+        [--threads N] [--out results/speed.json]
 
 Both sides are built at FULL size with RANDOM weights (labelled; speed does not depend on weight
 values) and run one clip of `duration_s` seconds (default 10 s = one 10.24 s window) at identical
-settings: DDIM with eta 1.0 and classifier-free guidance 2.0. Each (implementation, rate) runs in
-its own subprocess so peak memory (max RSS) is per measurement; the official code runs with its own
-package on PYTHONPATH (it is also called ``semanticodec``).
+settings: DDIM with eta 1.0 and classifier-free guidance 2.0, `--steps` DDIM steps (default the
+official 50), timed directly. Ours is also timed with DPM-Solver++ (2M) at `--fast-steps`. Each
+(implementation, rate) runs in its own subprocess so peak memory (max RSS) is per measurement; the
+official code runs with its own package on PYTHONPATH (it is also called ``semanticodec``).
 
-A 50-step official decode of one window takes minutes on a small CPU, so decoding is timed at two
-reduced step counts (``--steps a,b``) and split into a per-step cost (b - a steps) and a fixed cost
-(VAE + vocoder + conditioning); the 50-step real-time factor is fixed + 50 x per-step, stated as
-derived; one untimed warm-up decode precedes the timed ones on both sides. Encode RTF is
-measured directly (first call, includes one-time setup on both sides). Our fast sampler (DPM-Solver++ 2M) has the same per-step
-cost, so its RTF at k steps is fixed + k x per-step.
+Encode is timed twice (the first call includes one-time setup on both sides). One untimed 2-step
+decode precedes the timed ones on both sides.
 """
 
 from __future__ import annotations
@@ -54,23 +52,28 @@ def _timed(fn):
 
 
 # -- workers (run in subprocesses) ----------------------------------------------------------
-def worker_ours(rate: int, steps: list[int], duration_s: float) -> dict:
+def worker_ours(rate: int, steps: list[int], fast_steps: list[int], duration_s: float) -> dict:
     import torch
 
     from semanticodec import SemantiCodec
 
     model, build_s = _timed(lambda: SemantiCodec.random(rate, VOCAB, device="cpu", cfg_scale=GUIDANCE, eta=ETA))
     audio = _signal(duration_s)
-    tokens, encode_s = _timed(lambda: model.encode(audio))
-    model.decode_waveform(tokens, seed=0, steps=steps[0])  # warm-up (one-time kernel setup), not timed
+    tokens, encode_first_s = _timed(lambda: model.encode(audio))
+    _, encode_s = _timed(lambda: model.encode(audio))
+    model.decode_waveform(tokens, seed=0, steps=2)  # warm-up (one-time kernel setup), not timed
     decode_s = {}
     for count in steps:
-        _, decode_s[count] = _timed(lambda n=count: model.decode_waveform(tokens, seed=0, steps=n))
-    return {"build_s": build_s, "encode_s": encode_s, "decode_s": decode_s, "tokens": list(tokens.shape),
-            "peak_rss_gb": _peak_rss_gb(), "torch_threads": torch.get_num_threads()}
+        _, decode_s[f"ddim{count}"] = _timed(lambda n=count: model.decode_waveform(tokens, seed=0, steps=n))
+    for count in fast_steps:
+        _, decode_s[f"dpmpp_2m{count}"] = _timed(
+            lambda n=count: model.decode_waveform(tokens, seed=0, steps=n, sampler="dpmpp_2m")
+        )
+    return {"build_s": build_s, "encode_first_s": encode_first_s, "encode_s": encode_s, "decode_s": decode_s,
+            "tokens": list(tokens.shape), "peak_rss_gb": _peak_rss_gb(), "torch_threads": torch.get_num_threads()}
 
 
-def worker_official(rate: int, steps: list[int], duration_s: float) -> dict:
+def worker_official(rate: int, steps: list[int], fast_steps: list[int], duration_s: float) -> dict:
     import numpy as np
     import soundfile as sf
     import torch
@@ -111,15 +114,19 @@ def worker_official(rate: int, steps: list[int], duration_s: float) -> dict:
 
         model, build_s = _timed(build)
         with torch.no_grad():
-            tokens, encode_s = _timed(lambda: model.encode(wav))
-            model.ddim_sample_step = steps[0]
+            tokens, encode_first_s = _timed(lambda: model.encode(wav))
+            _, encode_s = _timed(lambda: model.encode(wav))
+            model.ddim_sample_step = 2  # the official sampler fails at 1 step
             model.decode(tokens)  # warm-up, not timed (as for ours)
             decode_s = {}
             for count in steps:
                 model.ddim_sample_step = count
-                _, decode_s[count] = _timed(lambda: model.decode(tokens))
-    return {"build_s": build_s, "encode_s": encode_s, "decode_s": decode_s, "tokens": list(tokens.shape),
-            "peak_rss_gb": _peak_rss_gb(), "torch_threads": torch.get_num_threads()}
+                _, decode_s[f"ddim{count}"] = _timed(lambda: model.decode(tokens))
+    return {"build_s": build_s, "encode_first_s": encode_first_s, "encode_s": encode_s, "decode_s": decode_s,
+            "tokens": list(tokens.shape), "peak_rss_gb": _peak_rss_gb(), "torch_threads": torch.get_num_threads()}
+
+
+WORKERS = {"ours": worker_ours, "official": worker_official}
 
 
 # -- driver ---------------------------------------------------------------------------------
@@ -134,73 +141,89 @@ def _run_worker(kind: str, rate: int, args: argparse.Namespace) -> dict:
         env["OMP_NUM_THREADS"] = str(args.threads)
     # The worker imports only this file (never our package when measuring the official code).
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--rates", str(rate),
-               "--steps", args.steps, "--duration-s", str(args.duration_s)]
+               "--steps", args.steps, "--fast-steps", args.fast_steps, "--duration-s", str(args.duration_s)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tempfile.gettempdir(), check=False)
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _summarise(result: dict, steps: list[int], duration_s: float) -> dict:
+def _int_list(text: str) -> list[int]:
+    return sorted({int(item) for item in text.split(",") if item.strip()})
+
+
+def _summarise(result: dict, duration_s: float) -> dict:
     if "error" in result:
         return result
-    low, high = steps[0], steps[-1]
-    timings = {int(k): v for k, v in result["decode_s"].items()}
-    per_step = (timings[high] - timings[low]) / (high - low) if high != low else float("nan")
-    fixed = timings[low] - low * per_step
     return {
         **result,
         "encode_rtf": result["encode_s"] / duration_s,
-        "decode_per_step_s": per_step,
-        "decode_fixed_s": fixed,
-        "decode_rtf_50_steps_derived": (fixed + 50 * per_step) / duration_s,
-        "decode_rtf_by_steps": {str(k): v / duration_s for k, v in timings.items()},
+        "decode_rtf": {name: seconds / duration_s for name, seconds in result["decode_s"].items()},
     }
+
+
+def _speedups(rows: list[dict]) -> list[dict]:
+    """Official decode time / our decode time, per rate, official setting and our setting."""
+    out = []
+    for row in rows:
+        if row.get("impl") != "ours" or "error" in row:
+            continue
+        reference = next((r for r in rows if r.get("impl") == "official" and r["rate"] == row["rate"]
+                          and "error" not in r), None)
+        if reference is None:
+            continue
+        for official_name, official_s in reference["decode_s"].items():
+            for name, seconds in row["decode_s"].items():
+                out.append({"rate": row["rate"], "official": official_name, "ours": name,
+                            "speedup": official_s / seconds})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="100,50,25")
-    parser.add_argument("--steps", default="2,4",
-                        help="two DDIM step counts to time (per-step cost from their difference); "
-                        "the official sampler fails at 1 step (index 1000 out of bounds), so use >= 2")
+    parser.add_argument("--steps", default="50",
+                        help="DDIM step counts timed on both sides (the official sampler needs >= 2)")
+    parser.add_argument("--fast-steps", default="10,20", help="DPM-Solver++ (2M) step counts timed for ours")
     parser.add_argument("--duration-s", type=float, default=10.0)
     parser.add_argument("--official-path", default=os.environ.get("SEMANTICODEC_OFFICIAL_PATH"),
                         help="PYTHONPATH for the official code and its deps; omit to time ours only")
     parser.add_argument("--threads", type=int, default=0, help="OMP_NUM_THREADS for the workers (0: default)")
     parser.add_argument("--out", default=None, help="write the JSON results here")
-    parser.add_argument("--worker", choices=["ours", "official"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    steps = sorted({int(s) for s in args.steps.split(",")})
+    steps, fast_steps = _int_list(args.steps), _int_list(args.fast_steps)
+    if any(count < 2 for count in steps):
+        parser.error("--steps: the official DDIM sampler fails below 2 steps")
     rates = [int(r) for r in args.rates.split(",")]
 
     if args.worker:
-        fn = worker_ours if args.worker == "ours" else worker_official
-        print(json.dumps(fn(rates[0], steps, args.duration_s)))
+        print(json.dumps(WORKERS[args.worker](rates[0], steps, fast_steps, args.duration_s)))
         return 0
 
     rows = []
-    print("weights: random (TEST ONLY) at full size; DDIM eta 1.0, guidance 2.0, CPU, one clip of "
-          f"{args.duration_s:g} s; decode 50-step RTF derived from steps {steps}", flush=True)
-    header = (f"{'rate':>4} {'impl':>8} {'encode s':>9} {'enc RTF':>8} {'dec fixed s':>11} {'s/step':>7} "
-              f"{'RTF@50 (derived)':>16} {'peak GB':>8}")
-    print(header, flush=True)
+    print(f"weights: random (TEST ONLY) at full size; DDIM eta {ETA}, guidance {GUIDANCE}, CPU, one clip of "
+          f"{args.duration_s:g} s", flush=True)
+    print(f"{'rate':>4} {'impl':>8} {'enc s':>6} {'enc RTF':>7} {'peak GB':>7}  decode s (RTF)", flush=True)
     for rate in rates:
-        kinds = ["ours"] + (["official"] if args.official_path else [])
-        for kind in kinds:
-            summary = _summarise(_run_worker(kind, rate, args), steps, args.duration_s)
-            summary.update(rate=rate, impl=kind, steps_timed=steps, duration_s=args.duration_s,
-                           weights="random (TEST ONLY)")
+        for kind in ["ours"] + (["official"] if args.official_path else []):
+            summary = _summarise(_run_worker(kind, rate, args), args.duration_s)
+            summary.update(rate=rate, impl=kind, duration_s=args.duration_s, weights="random (TEST ONLY)")
             rows.append(summary)
             if "error" in summary:
                 print(f"{rate:>4} {kind:>8} error: {summary['error']}", flush=True)
                 continue
-            print(f"{rate:>4} {kind:>8} {summary['encode_s']:>9.2f} {summary['encode_rtf']:>8.2f} "
-                  f"{summary['decode_fixed_s']:>11.2f} {summary['decode_per_step_s']:>7.2f} "
-                  f"{summary['decode_rtf_50_steps_derived']:>16.2f} {summary['peak_rss_gb']:>8.2f}", flush=True)
+            decodes = "  ".join(f"{name} {seconds:.1f} ({summary['decode_rtf'][name]:.2f})"
+                                for name, seconds in summary["decode_s"].items())
+            print(f"{rate:>4} {kind:>8} {summary['encode_s']:>6.2f} {summary['encode_rtf']:>7.2f} "
+                  f"{summary['peak_rss_gb']:>7.2f}  {decodes}", flush=True)
+    speedups = _speedups(rows)
+    for item in speedups:
+        print(f"rate {item['rate']}: official {item['official']} / ours {item['ours']} = {item['speedup']:.2f}x",
+              flush=True)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(rows, indent=2))
+        Path(args.out).write_text(json.dumps({"runs": rows, "speedups": speedups}, indent=2))
     return 0
 
 
