@@ -20,9 +20,9 @@ from typing import Any
 
 import torch
 
+from baselines.audio_io import load_audio
 from baselines.base import Codec, CodecUnavailable, Encoded, Reconstruction
 from baselines.registry import CodecSpec
-from benchmarks.audio import load_audio
 
 __all__ = ["AUDIO_EXTENSIONS", "PrecomputedCodec", "PrecomputedOutputMissing", "precomputed_specs"]
 

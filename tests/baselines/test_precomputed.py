@@ -10,7 +10,7 @@ import soundfile as sf
 import torch
 
 from baselines.precomputed import PrecomputedCodec, PrecomputedOutputMissing, precomputed_specs
-from benchmarks.audio import load_audio
+from baselines.audio_io import load_audio
 from tests.conftest import harmonic_tone
 
 SYSTEMS_CSV = """system,codec,nominal_kbps,paper_kbps,notes
