@@ -124,13 +124,8 @@ class Attention(nn.Module):
 
     def forward(self, x: Tensor, kv: tuple[Tensor, Tensor] | None = None) -> Tensor:
         """`x: Tensor[B x N x D]`; `kv` = precomputed keys/values (else self-attention on x)."""
-        if kv is None:  # self-attention: q, k and v from one matmul on the stacked weights
-            weight = torch.cat([self.to_q.weight, self.to_k.weight, self.to_v.weight])
-            batch, length, _ = x.shape
-            q, k, v = F.linear(x, weight).view(batch, length, 3, self.heads, self.dim_head).permute(2, 0, 3, 1, 4)
-        else:
-            q = self.split_heads(self.to_q(x))
-            k, v = kv
+        q = self.split_heads(self.to_q(x))
+        k, v = kv if kv is not None else self.key_value(x)
         out = F.scaled_dot_product_attention(q, k, v)
         batch, _, length, _ = out.shape
         out = out.transpose(1, 2).reshape(batch, length, self.heads * self.dim_head)
