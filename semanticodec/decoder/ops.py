@@ -39,6 +39,9 @@ def upsample2x_conv3x3(x: Tensor, conv: nn.Conv2d) -> Tensor:
     convolution of the low-resolution input (16 instead of 36 multiply-adds per output and
     input channel, and no upsampled copy of the input).
     """
+    geometry = (conv.kernel_size, conv.stride, conv.padding, conv.dilation, conv.groups)
+    if geometry != ((3, 3), (1, 1), (1, 1), (1, 1), 1):
+        raise ValueError(f"upsample2x_conv3x3 needs a plain 3x3 conv with padding 1, got {conv}")
     batch, _, height, width = x.shape
     if height * width < POLYPHASE_MIN_POSITIONS:
         return conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))

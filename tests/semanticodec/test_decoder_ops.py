@@ -36,6 +36,13 @@ def test_small_grids_take_the_plain_path_bit_for_bit() -> None:
     assert torch.equal(upsample2x_conv3x3(x, conv), _plain_upsample_conv(x, conv))
 
 
+@pytest.mark.parametrize("conv", [nn.Conv2d(4, 4, 3, padding=0), nn.Conv2d(4, 4, 5, padding=2),
+                                  nn.Conv2d(4, 4, 3, padding=1, stride=2)])
+def test_other_convolutions_are_refused(conv: nn.Conv2d) -> None:
+    with pytest.raises(ValueError, match="3x3 conv with padding 1"):
+        upsample2x_conv3x3(torch.randn(1, 4, 32, 32), conv)
+
+
 def test_polyphase_weight_keeps_every_tap_once_per_phase() -> None:
     # Each output phase sees all nine taps exactly once, folded onto four input positions.
     weight = torch.randn(5, 3, 3, 3)
