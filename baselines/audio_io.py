@@ -85,6 +85,13 @@ def check_readable_file(path: str | Path, root: str | Path | None = None) -> Pat
             socket; never opened, so never a hang), or outside `root`.
     """
     path = Path(path)
+    if root is not None:
+        root_resolved = Path(root).resolve()
+        target = Path(os.path.realpath(path))  # links resolved as far as they go; nothing opened
+        if not target.is_relative_to(root_resolved):
+            raise AudioInputError(
+                path, f"resolves to {target}, outside the declared root {root_resolved}; not read"
+            )
     try:
         resolved = path.resolve(strict=True)
     except RuntimeError:  # Python < 3.13 reports link loops this way
@@ -97,12 +104,8 @@ def check_readable_file(path: str | Path, root: str | Path | None = None) -> Pat
         if exc.errno == errno.ELOOP:
             raise AudioInputError(path, "symbolic link loop; not read") from None
         raise AudioInputError(path, f"cannot resolve the path ({exc.strerror})") from None
-    if root is not None:
-        root_resolved = Path(root).resolve()
-        if not resolved.is_relative_to(root_resolved):
-            raise AudioInputError(
-                path, f"resolves to {resolved}, outside the declared root {root_resolved}; not read"
-            )
+    if root is not None and not resolved.is_relative_to(root_resolved):
+        raise AudioInputError(path, f"resolves to {resolved}, outside the declared root {root_resolved}; not read")
     if resolved.is_dir():
         raise AudioInputError(path, "is a directory, not an audio file")
     if not resolved.is_file():
