@@ -26,11 +26,11 @@ from baselines.dsp import resample
 from baselines.stream_integrity import truncation_problem
 
 __all__ = [
-    "AudioInputError",
-    "LoadedAudio",
     "MAX_ABS_SAMPLE",
     "MAX_DURATION_S",
     "MIN_DURATION_S",
+    "AudioInputError",
+    "LoadedAudio",
     "check_readable_file",
     "load_audio",
 ]

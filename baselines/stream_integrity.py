@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["truncation_problem", "mpeg_truncation", "ogg_truncation"]
+__all__ = ["mpeg_truncation", "ogg_truncation", "truncation_problem"]
 
 _OGG_HEADER_BYTES = 27
 _OGG_EOS_FLAG = 0x04

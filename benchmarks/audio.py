@@ -10,7 +10,7 @@ from baselines.audio_io import (
     load_audio,
 )
 
-__all__ = ["AudioInputError", "LoadedAudio", "load_audio", "load_clip_audio", "MAX_DURATION_S", "MIN_DURATION_S"]
+__all__ = ["MAX_DURATION_S", "MIN_DURATION_S", "AudioInputError", "LoadedAudio", "load_audio", "load_clip_audio"]
 
 
 def load_clip_audio(clip, sample_rate: int | None = None, max_duration_s: float = MAX_DURATION_S) -> LoadedAudio:

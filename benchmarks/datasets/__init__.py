@@ -13,8 +13,8 @@ from benchmarks.datasets.base import (
 )
 
 __all__ = [
-    "Clip",
     "DOMAINS",
+    "Clip",
     "DatasetError",
     "check_unique_ids",
     "dataset_names",

@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from baselines.precomputed import PrecomputedCodec, PrecomputedOutputMissing, precomputed_specs
 from baselines.audio_io import load_audio
+from baselines.precomputed import PrecomputedCodec, PrecomputedOutputMissing, precomputed_specs
 from tests.conftest import harmonic_tone
 
 SYSTEMS_CSV = """system,codec,nominal_kbps,paper_kbps,notes
