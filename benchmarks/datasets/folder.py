@@ -5,13 +5,16 @@ Optional transcripts come from a sidecar text file beside each audio file: `<nam
 
 Every entry with an audio extension becomes a clip, readable or not: a dangling or looping link, a
 directory named ``x.wav``, a FIFO or a link to a file outside the root is a clip whose reading fails
-with a per-clip error naming the file (nothing outside the root is opened, nothing hangs). Two files
+with a per-clip error naming the file (nothing outside the root is opened, nothing hangs; a folder of
+links into a larger corpus can be read with `allow_links_outside_root=True`, each such clip then
+carrying a note naming its target). Two files
 that share a clip id (``sound.mp3`` and ``sound.ogg``) become one clip whose error names both. A
 transcript that is not UTF-8 is a per-clip note, and the clip has no transcript.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from benchmarks.datasets.base import DOMAINS, Clip, DatasetError
@@ -52,6 +55,7 @@ def load_folder(
     source: str = "",
     licence: str = "",
     dataset: str = "folder",
+    allow_links_outside_root: bool = False,
 ) -> list[Clip]:
     """Every audio file under `root` as a clip (clip_id = relative path without extension).
 
@@ -64,6 +68,8 @@ def load_folder(
         labels: labels given to every clip.
         num_clips, seed: seeded random draw (None = all).
         source, licence, dataset: recorded in each clip.
+        allow_links_outside_root: read files that are symbolic links to audio outside `root` (each
+            such clip gets a note naming the target); by default they are per-clip errors.
     """
     if domain not in DOMAINS:
         raise DatasetError(f"folder dataset needs domain= one of {DOMAINS}, got {domain!r}")
@@ -84,7 +90,15 @@ def load_folder(
         if len(paths) > 1:
             names = ", ".join(p.name for p in paths)
             error = f"{len(paths)} files share the clip id {clip_id!r} ({names}); rename all but one"
+        clip_root: str | None = str(base)
+        notes: list[str] = []
+        target = Path(os.path.realpath(path))
+        if allow_links_outside_root and not target.is_relative_to(base):
+            clip_root = None
+            notes.append(f"symbolic link to {target}, outside the root {base} (allow_links_outside_root)")
         text, note = _sidecar_text(path, base) if transcripts else (None, None)
+        if note:
+            notes.append(note)
         if transcripts and text is None:
             no_text.append(path.name)
         clips.append(
@@ -93,13 +107,13 @@ def load_folder(
                 path=str(path),
                 domain=domain,
                 dataset=dataset,
-                duration_s=None if (d := audio_duration_s(path, base)) is None else round(d, 6),
+                duration_s=None if (d := audio_duration_s(path, clip_root)) is None else round(d, 6),
                 transcript=text,
                 labels=as_tuple(labels),
                 source=source or f"folder {base.name}",
                 licence=licence,
-                root=str(base),
-                notes=(note,) if note else (),
+                root=clip_root,
+                notes=tuple(notes),
                 error=error,
             )
         )

@@ -143,3 +143,16 @@ def test_key_rows_through_the_runner(tmp_path):
     assert scores["value"].notna().all()
     original = scores[scores["codec"] == "original"]
     assert (original["value"].abs() < 1e-6).all()  # the ground-truth row: zero distance
+
+
+def test_links_out_of_the_root_can_be_allowed_explicitly_and_are_noted(corpus):
+    """Row 46 is an error by default; a folder of links into a larger corpus opts in and gets a note."""
+    root, _, _ = corpus
+    clips = {c.clip_id: c for c in load_folder(root, domain="sound", allow_links_outside_root=True)}
+    loaded = load_clip_audio(clips["r46_link_out"], SR)
+    assert re.search(r"symbolic link to .*elsewhere\.wav, outside the root", loaded.notes[0])
+    assert len(loaded.waveform) == 3 * SR
+    with pytest.raises(AudioInputError, match="symbolic link loop"):
+        load_clip_audio(clips["r41_self"], SR)  # the opt-in reads links out, nothing else changes
+    with pytest.raises(AudioInputError, match="not a regular file"):
+        load_clip_audio(clips["r45_devzero"], SR)
