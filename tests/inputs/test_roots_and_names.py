@@ -130,6 +130,7 @@ def _small_demo(demo_dir: Path, dest: Path, systems: tuple[str, ...]) -> Path:
     return dest
 
 
+@pytest.mark.shared
 def test_demo_systems_table_ships_with_the_package(tmp_path, demo_dir):
     assert SHIPPED_SYSTEMS_CSV.read_text() == (demo_dir / "systems.csv").read_text()
     demo = _small_demo(demo_dir, tmp_path / "demo", ("descript_codec_6kbps", "hifi-codec-2kbps"))
@@ -150,6 +151,7 @@ def test_demo_systems_table_ships_with_the_package(tmp_path, demo_dir):
         assert "160 samples (10.0 ms) shorter than the reference: padded with silence" in notes[clip]
 
 
+@pytest.mark.shared
 def test_a_demo_folder_systems_csv_overrides_the_shipped_one(tmp_path, demo_dir, capsys):
     demo = _small_demo(demo_dir, tmp_path / "demo", ("descript_codec_6kbps",))
     (demo / "systems.csv").write_text("system,codec,nominal_kbps\ndescript_codec_6kbps,mydac,5.5\n")
