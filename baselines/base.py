@@ -105,12 +105,15 @@ class Reconstruction:
         sample_rate: Hz.
         encoded: the transmitted record, when the codec ran here (None for precomputed outputs).
         bitrate_kbps: measured bitrate of this clip, or None when nothing was measured here.
+        notes: conditions handled while producing it (e.g. a stored output padded to the reference's
+            length), recorded beside the clip's results.
     """
 
     waveform: torch.Tensor
     sample_rate: int
     encoded: Encoded | None
     bitrate_kbps: float | None
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
 class Codec(abc.ABC):

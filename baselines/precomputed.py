@@ -3,12 +3,16 @@
 A `PrecomputedCodec` stands for one system whose outputs already exist as audio files in a folder,
 one per clip, named ``<clip_id>.<any audio extension>``. It does not encode or decode; its
 `reconstruct` loads the matching file, resamples it to the requested rate and fits its length to
-the reference. Its bitrate comes from a systems table, not from a measurement, so the
-reconstruction's measured bitrate is None.
+the reference (padding with silence or trimming, recorded as a note of the clip). Its bitrate comes
+from a systems table, not from a measurement, so the reconstruction's measured bitrate is None.
 
 `precomputed_specs(root, systems_csv)` turns a systems table (CSV with at least ``system`` and
 ``nominal_kbps`` or ``paper_kbps``; optional ``codec`` used as the plot family and ``notes``) into
 one `CodecSpec` per system whose folder is ``root/<system>``.
+
+Names are names: a system is a plain folder name directly inside the root (``../x``, ``/abs`` or
+``a/b`` make the system unavailable, with the reason), and a clip id is matched literally, never as a
+glob pattern. Every file read (links resolved) must lie inside the system's folder.
 """
 
 from __future__ import annotations
@@ -20,11 +24,17 @@ from typing import Any
 
 import torch
 
-from baselines.audio_io import load_audio
+from baselines.audio_io import AudioInputError, check_readable_file, load_audio
 from baselines.base import Codec, CodecUnavailable, Encoded, Reconstruction
 from baselines.registry import CodecSpec
 
-__all__ = ["AUDIO_EXTENSIONS", "PrecomputedCodec", "PrecomputedOutputMissing", "precomputed_specs"]
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "PrecomputedCodec",
+    "PrecomputedOutputMissing",
+    "plain_name_problem",
+    "precomputed_specs",
+]
 
 #: File extensions tried, in this order, for a clip's reconstruction.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".opus")
@@ -32,6 +42,23 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".opus")
 
 class PrecomputedOutputMissing(FileNotFoundError):
     """No reconstruction file for a clip in a precomputed system's folder."""
+
+
+def plain_name_problem(name: str) -> str | None:
+    """Why `name` is not a plain file or folder name (separator, ``.``/``..``, absolute, NUL), else None."""
+    if not name or name in (".", ".."):
+        return f"{name!r} is not a folder name"
+    if "/" in name or "\\" in name or "\0" in name:
+        return f"{name!r} is not a plain folder name (it contains a path separator or NUL)"
+    return None
+
+
+def _clip_id_problem(clip_id: str) -> str | None:
+    """Why `clip_id` cannot name a file below a folder (absolute, ``..`` part, empty part, NUL), else None."""
+    parts = clip_id.split("/")
+    if not clip_id or clip_id.startswith("/") or "\0" in clip_id or any(p in ("", ".", "..") for p in parts):
+        return f"clip id {clip_id!r} is not a relative name below the system's folder"
+    return None
 
 
 class PrecomputedCodec(Codec):
@@ -43,6 +70,8 @@ class PrecomputedCodec(Codec):
         family: curve the system belongs to (e.g. ``"encodec_24khz"``).
         system: the system's name in its table (for provenance).
         sample_rate: informational rate of the stored files in Hz (files are resampled on load anyway).
+        root: the systems table's root; when given, `folder` must be ``root/<system>`` with `system` a
+            plain name, and must resolve inside `root`.
     """
 
     family = "precomputed"
@@ -54,9 +83,10 @@ class PrecomputedCodec(Codec):
         family: str = "precomputed",
         system: str = "",
         sample_rate: int = 16_000,
+        root: str | None = None,
     ) -> None:
-        self.check_available(folder=folder)
-        self.folder = Path(folder)
+        self.check_available(folder=folder, root=root, system=system)
+        self.folder = Path(folder).resolve()
         self.nominal_bitrate_kbps = float(nominal_bitrate_kbps)
         self.family = family
         self.system = system or self.folder.name
@@ -65,7 +95,18 @@ class PrecomputedCodec(Codec):
         self.weights = "precomputed outputs"
 
     @classmethod
-    def check_available(cls, folder: str | None = None, **kwargs: Any) -> None:
+    def check_available(
+        cls, folder: str | None = None, root: str | None = None, system: str = "", **kwargs: Any
+    ) -> None:
+        if root is not None:
+            problem = plain_name_problem(system)
+            if problem is None and not Path(folder or "").resolve().is_relative_to(Path(root).resolve()):
+                problem = f"folder {folder} resolves outside the root {Path(root).resolve()}"
+            if problem is not None:
+                raise CodecUnavailable(
+                    f"precomputed system {system!r}: {problem}; not read",
+                    "name each system by its folder directly inside the systems table's root",
+                )
         if folder is None or not Path(folder).is_dir():
             raise CodecUnavailable(
                 f"precomputed outputs folder {folder} does not exist",
@@ -76,14 +117,24 @@ class PrecomputedCodec(Codec):
         return {**super().info(), "system": self.system, "outputs_folder": self.folder.name}
 
     def output_path(self, clip_id: str) -> Path:
-        """The stored reconstruction of `clip_id`; raises `PrecomputedOutputMissing` naming folder and clip."""
+        """The stored reconstruction of `clip_id`, matched literally (never as a pattern).
+
+        Raises:
+            PrecomputedOutputMissing: no file ``<clip_id>.<extension>`` (names folder and clip).
+            AudioInputError: the file found is a dangling or looping link, not a regular file, or leads
+                outside the system's folder.
+        """
+        problem = _clip_id_problem(clip_id)
+        if problem:
+            raise AudioInputError(self.folder, problem)
         for extension in AUDIO_EXTENSIONS:
             candidate = self.folder / f"{clip_id}{extension}"
-            if candidate.is_file():
-                return candidate
-        others = sorted(p for p in self.folder.glob(f"{clip_id}.*") if p.is_file())
+            if candidate.exists() or candidate.is_symlink():
+                return check_readable_file(candidate, self.folder)
+        parent, stem = (self.folder / clip_id).parent, clip_id.rsplit("/", 1)[-1]
+        others = sorted(p for p in parent.iterdir() if Path(p.name).stem == stem) if parent.is_dir() else []
         if others:
-            return others[0]
+            return check_readable_file(others[0], self.folder)
         raise PrecomputedOutputMissing(
             f"precomputed system {self.system!r}: no reconstruction for clip {clip_id!r} in {self.folder} "
             f"(looked for {clip_id}.* with extensions {', '.join(AUDIO_EXTENSIONS)})"
@@ -91,14 +142,25 @@ class PrecomputedCodec(Codec):
 
     def reconstruct(self, waveform: torch.Tensor, sample_rate: int, clip_id: str) -> Reconstruction:
         """Load the stored reconstruction of `clip_id` at `sample_rate`, length fitted to `waveform` (Tensor[T])."""
-        loaded = load_audio(self.output_path(clip_id), sample_rate=sample_rate, min_duration_s=0.0)
+        path = self.output_path(clip_id)
+        loaded = load_audio(path, sample_rate=sample_rate, min_duration_s=0.0, root=self.folder)
         decoded = torch.from_numpy(loaded.waveform)
+        notes = [f"precomputed output: {note}" for note in loaded.notes]
         length = waveform.shape[-1]
-        if decoded.shape[0] >= length:
+        difference = decoded.shape[0] - length
+        if difference > 0:
             decoded = decoded[:length]
-        else:
-            decoded = torch.nn.functional.pad(decoded, (0, length - decoded.shape[0]))
-        return Reconstruction(decoded.to(torch.float32), sample_rate, encoded=None, bitrate_kbps=None)
+            notes.append(
+                f"precomputed output {difference} samples ({1000 * difference / sample_rate:.1f} ms) longer "
+                "than the reference: trimmed"
+            )
+        elif difference < 0:
+            decoded = torch.nn.functional.pad(decoded, (0, -difference))
+            notes.append(
+                f"precomputed output {-difference} samples ({-1000 * difference / sample_rate:.1f} ms) shorter "
+                "than the reference: padded with silence"
+            )
+        return Reconstruction(decoded.to(torch.float32), sample_rate, encoded=None, bitrate_kbps=None, notes=notes)
 
     def encode(self, waveform: torch.Tensor, sample_rate: int) -> Encoded:
         raise NotImplementedError(
@@ -165,6 +227,7 @@ def precomputed_specs(
         rate = _float_or_nan(row.get("native_sample_rate"))
         kwargs: dict[str, Any] = {
             "folder": str(root / system),
+            "root": str(root),
             "nominal_bitrate_kbps": kbps,
             "family": family,
             "system": system,

@@ -29,7 +29,7 @@ from baselines.registry import (
     scoped_registrations,
 )
 from benchmarks.cache import ReconstructionCache
-from benchmarks.datasets.base import Clip, DatasetError, load_dataset
+from benchmarks.datasets.base import Clip, DatasetError, check_unique_ids, load_dataset
 from benchmarks.metrics.base import Metric, MetricOutput
 from benchmarks.metrics.registry import build_metric, expand_metric_names
 from benchmarks.provenance import git_revision, package_versions
@@ -83,22 +83,21 @@ def load_clips(cfg: DictConfig) -> list[Clip]:
             found = found[: int(cfg.max_clips)]
         log.info("dataset %s: %d clips", name, len(found))
         clips.extend(found)
-    ids = [(c.dataset, c.clip_id) for c in clips]
-    if len(set(ids)) != len(ids):
-        raise DatasetError("duplicate clip ids in the selected datasets")
+    check_unique_ids(clips)
     return clips
 
 
 def register_precomputed(cfg: DictConfig) -> list[str]:
     """Register precomputed systems (demo folders, `precomputed.root`) as codec configurations."""
     from baselines.precomputed import precomputed_specs
+    from benchmarks.datasets.demo import demo_systems_table
 
     names: list[str] = []
     sources = []
     datasets = [d.strip() for d in str(cfg.datasets).split(",")]
     demo_root = cfg.dataset.get("demo", {}).get("root") if "demo" in datasets else None
-    if demo_root and (Path(demo_root) / "systems.csv").is_file():
-        sources.append((demo_root, str(Path(demo_root) / "systems.csv"), "demo"))
+    if demo_root:
+        sources.append((demo_root, str(demo_systems_table(demo_root)), "demo"))
     if cfg.precomputed.root:
         sources.append((cfg.precomputed.root, cfg.precomputed.systems_csv, "precomputed"))
     for root, systems_csv, prefix in sources:

@@ -111,6 +111,7 @@ class Runner:
                     if recon.encoded is not None and recon.encoded.codes is not None:
                         codes = recon.encoded.codes[0].cpu().numpy()
                     meta = {
+                        "notes": list(recon.notes),
                         "measured_bitrate_kbps": recon.bitrate_kbps,
                         "codebook_sizes": list(recon.encoded.codebook_sizes) if recon.encoded else [],
                         "frame_rate_hz": codec.frame_rate_hz,
@@ -120,6 +121,7 @@ class Runner:
                     )
                 else:
                     meta, audio_path, codes_path = cached.meta, cached.audio_path, cached.codes_path
+                row["notes"] = ref.notes + list(meta.get("notes") or [])
                 row.update(
                     status="ok", measured_bitrate_kbps=meta.get("measured_bitrate_kbps"),
                     audio_path=str(audio_path), codes_path=str(codes_path) if codes_path else None,

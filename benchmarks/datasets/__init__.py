@@ -4,6 +4,7 @@ from benchmarks.datasets.base import (
     DOMAINS,
     Clip,
     DatasetError,
+    check_unique_ids,
     dataset_names,
     load_dataset,
     read_manifest,
@@ -12,9 +13,10 @@ from benchmarks.datasets.base import (
 )
 
 __all__ = [
-    "Clip",
     "DOMAINS",
+    "Clip",
     "DatasetError",
+    "check_unique_ids",
     "dataset_names",
     "load_dataset",
     "read_manifest",

@@ -151,11 +151,9 @@ def load_audioset(
             continue
         path = _pick(index[ytid], ytid, row["start_s"])
         seg_s = row["end_s"] - row["start_s"]
-        file_s = audio_duration_s(path)
-        if file_s is None:
-            raise DatasetError(f"{path}: unreadable audio header")
+        file_s = audio_duration_s(path, base)  # None: unreadable; kept, its reading is a per-clip error
         offset_s, duration_s = 0.0, file_s
-        if file_s > seg_s + 1.0 and row["start_s"] < file_s:
+        if file_s is not None and file_s > seg_s + 1.0 and row["start_s"] < file_s:
             offset_s, duration_s = row["start_s"], min(seg_s, file_s - row["start_s"])
         clips.append(
             Clip(
@@ -163,8 +161,9 @@ def load_audioset(
                 path=str(path),
                 domain="sound",
                 dataset="audioset",
-                duration_s=round(duration_s, 6),
+                duration_s=None if duration_s is None else round(duration_s, 6),
                 offset_s=offset_s,
+                root=str(base),
                 labels=tuple(names.get(m, m) for m in row["label_ids"]),
                 source=f"AudioSet {seg_path.name}: YouTube {ytid} {row['start_s']:.3f}-{row['end_s']:.3f} s",
                 licence="YouTube audio (AudioSet; research use)",

@@ -20,6 +20,7 @@ __all__ = [
     "DOMAINS",
     "Clip",
     "DatasetError",
+    "check_unique_ids",
     "dataset_names",
     "load_dataset",
     "read_manifest",
@@ -50,6 +51,13 @@ class Clip:
         labels: class labels (sound events, stem name, instrument...).
         source: where the audio comes from (corpus, package, URL).
         licence: licence of the audio.
+        root: the dataset's declared root folder; the audio file (symbolic links resolved) must lie
+            inside it or it is not read (None: no confinement). Not written to manifests: a manifest's
+            root is its own folder.
+        notes: conditions the loader handled for this clip (e.g. an unreadable transcript file); they are
+            recorded beside the clip's results like the audio reader's notes.
+        error: set by the loader when the clip cannot be used (e.g. two files share its id); reading the
+            clip's audio then fails with this reason, as a per-clip error.
     """
 
     clip_id: str
@@ -62,6 +70,9 @@ class Clip:
     labels: tuple[str, ...] = ()
     source: str = ""
     licence: str = ""
+    root: str | None = None
+    notes: tuple[str, ...] = ()
+    error: str | None = None
 
     def __post_init__(self) -> None:
         if self.domain not in DOMAINS:
@@ -70,6 +81,8 @@ class Clip:
     def to_row(self) -> dict[str, Any]:
         row = dataclasses.asdict(self)
         row["labels"] = ";".join(self.labels)
+        row["notes"] = "\n".join(self.notes)
+        row.pop("root")
         return row
 
     @classmethod
@@ -88,10 +101,13 @@ class Clip:
             labels=tuple(x for x in (row.get("labels") or "").split(";") if x),
             source=row.get("source", ""),
             licence=row.get("licence", ""),
+            root=row.get("root") or None,
+            notes=tuple(x for x in (row.get("notes") or "").split("\n") if x),
+            error=row.get("error") or None,
         )
 
 
-_FIELDS = [f.name for f in dataclasses.fields(Clip)]
+_FIELDS = [f.name for f in dataclasses.fields(Clip) if f.name != "root"]
 
 
 def write_manifest(clips: Iterable[Clip], path: Path) -> None:
@@ -105,17 +121,40 @@ def write_manifest(clips: Iterable[Clip], path: Path) -> None:
 
 
 def read_manifest(path: Path) -> list[Clip]:
-    """Read a manifest written by `write_manifest`; relative paths resolve against its folder."""
+    """Read a manifest written by `write_manifest`; relative paths resolve against its folder.
+
+    The manifest's folder is every clip's root: a path that leads outside it (``../..``, an absolute path
+    elsewhere, a link out) is kept as a clip whose reading fails with a per-clip error; nothing outside
+    the folder is opened.
+    """
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"manifest not found: {path}")
+    root = path.parent.resolve()
     clips = []
     with open(path, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            if not Path(row["path"]).is_absolute():
-                row["path"] = str((path.parent / row["path"]).resolve())
+            row["path"] = str(root / row["path"])  # an absolute row["path"] replaces the root
+            row["root"] = str(root)
             clips.append(Clip.from_row(row))
     return clips
+
+
+def check_unique_ids(clips: Sequence[Clip]) -> None:
+    """Raise `DatasetError` naming every (dataset, clip id) that occurs more than once, with its files."""
+    files: dict[tuple[str, str], list[str]] = {}
+    for clip in clips:
+        files.setdefault((clip.dataset, clip.clip_id), []).append(clip.path)
+    duplicates = {key: paths for key, paths in files.items() if len(paths) > 1}
+    if duplicates:
+        shown = [
+            f"{dataset}/{clip_id!r} ({', '.join(paths)})" for (dataset, clip_id), paths in list(duplicates.items())[:10]
+        ]
+        more = f" and {len(duplicates) - 10} more" if len(duplicates) > 10 else ""
+        raise DatasetError(
+            f"duplicate clip ids in the selected datasets: {'; '.join(shown)}{more}; each clip id must be unique "
+            "within its dataset (rename the files, or give the datasets different names)"
+        )
 
 
 # -- registry ---------------------------------------------------------------------------------

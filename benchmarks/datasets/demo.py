@@ -6,6 +6,10 @@ Local layouts accepted:
   optional `systems.csv` (system,codec,nominal_kbps,...,tokens_per_s,...);
 - a flat folder of FLAC/WAV files named `libritts_*`, `audioset_*`, `musdb_*`.
 
+The demo page's system table (folder name, codec family, bitrate, and through `codec` + `paper_kbps` the
+row of the paper's Table II it reproduces) is a published fact and ships with the package as
+`demo_systems.csv`; a `systems.csv` in the demo folder overrides it (`demo_systems_table`).
+
 Online, `download=True` fetches `audio/groundtruth/` (and, if asked, system folders) of the public GitHub
 repository haoheliu/SemantiCodec through the GitHub contents API.
 """
@@ -33,7 +37,9 @@ from benchmarks.datasets.common import (
 __all__ = [
     "DEMO_REPO",
     "REFERENCE_SYSTEM",
+    "SHIPPED_SYSTEMS_CSV",
     "demo_systems",
+    "demo_systems_table",
     "download_demo",
     "load_demo",
     "reconstruction_path",
@@ -49,6 +55,8 @@ _SOURCES = {
     "sound": ("AudioSet evaluation set", "YouTube audio (AudioSet; research use)"),
     "music": ("MUSDB18 test set", "MUSDB18 (non-commercial research use)"),
 }
+#: The demo page's systems (folder, codec, bitrates, tokens/s, native rate, notes), shipped with the package.
+SHIPPED_SYSTEMS_CSV = Path(__file__).with_name("demo_systems.csv")
 LAYOUT = "groundtruth/<name>.flac|wav (+ manifest.csv), or files named libritts_*, audioset_*, musdb_*"
 
 
@@ -163,11 +171,12 @@ def load_demo(
                 path=str(path),
                 domain=domain,
                 dataset="demo",
-                duration_s=None if (d := audio_duration_s(path)) is None else round(d, 6),
+                duration_s=None if (d := audio_duration_s(path, base)) is None else round(d, 6),
                 transcript=texts.get(name) if domain == "speech" else None,
                 labels=(name.split("_")[-1].lstrip("0123456789"),) if domain == "music" else (),
                 source=f"SemantiCodec demo page ({DEMO_REPO} audio/{REFERENCE_SYSTEM}); {source}",
                 licence=licence,
+                root=str(base),
             )
         )
     if not clips:
@@ -182,29 +191,42 @@ def _float(value: str | None) -> float | None:
         return None
 
 
+def demo_systems_table(root: str | Path) -> Path:
+    """The systems table of a demo folder: its own `systems.csv` when present, else the shipped one."""
+    own = Path(root).expanduser() / "systems.csv"
+    return own if own.is_file() else SHIPPED_SYSTEMS_CSV
+
+
 def demo_systems(root: str | Path, include_reference: bool = False) -> list[dict[str, Any]]:
     """The reconstruction systems present in a demo folder.
 
-    Returns one dict per system folder that exists, in `systems.csv` order (else folder-name order):
+    Returns one dict per system folder that exists, in systems-table order (`demo_systems_table`):
     system, path (absolute folder), codec, nominal_kbps, paper_kbps, tokens_per_s, frame_rate_hz,
-    native_sample_rate, notes, num_files. Reconstructions are `<path>/<clip_id>.flac|wav`. Without a
-    `systems.csv` the bitrate fields are None.
+    native_sample_rate, notes, num_files. Reconstructions are `<path>/<clip_id>.flac|wav`. Folders the
+    table does not list follow in name order with the bitrate fields None. Rows whose system is not a
+    plain folder name directly inside `root` are skipped with a warning.
     """
+    from baselines.precomputed import plain_name_problem
+
     base = require_dir(root, LAYOUT)
-    table = base / "systems.csv"
-    rows: list[dict[str, Any]] = []
-    if table.is_file():
-        with open(table, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            if not reader.fieldnames or "system" not in reader.fieldnames:
-                raise DatasetError(f"{table}: expected a 'system' column, got {reader.fieldnames}")
-            rows = list(reader)
-    else:
-        rows = [{"system": d.name} for d in sorted(base.iterdir()) if d.is_dir()]
+    table = demo_systems_table(base)
+    with open(table, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or "system" not in reader.fieldnames:
+            raise DatasetError(f"{table}: expected a 'system' column, got {reader.fieldnames}")
+        rows = list(reader)
+    listed = {row["system"] for row in rows}
+    rows += [{"system": d.name} for d in sorted(base.iterdir()) if d.is_dir() and d.name not in listed]
     systems = []
     for row in rows:
-        name = row["system"]
+        name = row["system"] or ""
+        problem = plain_name_problem(name)
         folder = base / name
+        if problem is None and not folder.resolve().is_relative_to(base):
+            problem = f"folder {folder} resolves outside {base}"
+        if problem is not None:
+            logger.warning("%s: system %s; not read", table, problem)
+            continue
         if not folder.is_dir() or (name == REFERENCE_SYSTEM and not include_reference):
             continue
         num_files = sum(1 for p in folder.iterdir() if p.suffix.lower() in _EXTS)
@@ -229,9 +251,11 @@ def demo_systems(root: str | Path, include_reference: bool = False) -> list[dict
 
 
 def reconstruction_path(system_path: str | Path, clip_id: str) -> Path | None:
-    """The reconstruction of `clip_id` in a system folder from `demo_systems` (FLAC or WAV), or None."""
+    """The reconstruction of `clip_id` (a literal name) in a system folder from `demo_systems` (FLAC or
+    WAV), or None; a file that leads outside the folder is never returned."""
+    folder = Path(system_path).resolve()
     for ext in _EXTS:
-        path = Path(system_path) / f"{clip_id}{ext}"
-        if path.is_file():
+        path = folder / f"{clip_id}{ext}"
+        if path.is_file() and path.resolve().is_relative_to(folder):
             return path
     return None

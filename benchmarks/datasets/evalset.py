@@ -220,8 +220,9 @@ def load_evalset(
                 path=str(wav),
                 domain=domain,
                 dataset="evalset",
-                duration_s=None if (d := audio_duration_s(wav)) is None else round(d, 6),
+                duration_s=None if (d := audio_duration_s(wav, wav_dir)) is None else round(d, 6),
                 transcript=text,
+                root=str(wav_dir),
                 source=f"SemantiCodec evaluation set (Zenodo {ZENODO_RECORD}): {wav.name}",
                 licence={
                     "speech": "CC BY 4.0 (LibriTTS)",

@@ -14,6 +14,7 @@ from benchmarks.datasets.common import (
     as_tuple,
     audio_duration_s,
     deterministic_sample,
+    read_transcript_file,
     report_missing,
     require_dir,
 )
@@ -64,16 +65,14 @@ def load_libritts(
             raise DatasetError(f"{subset_dir}: no <speaker>/<chapter>/<utt>.wav files; expected {LAYOUT}")
         for wav in wavs:
             total += 1
-            duration = audio_duration_s(wav)
-            if duration is None:
-                raise DatasetError(f"{wav}: unreadable WAV header")
-            if min_duration_s is not None and duration < min_duration_s:
+            duration = audio_duration_s(wav, base)  # None: unreadable; kept, its reading is a per-clip error
+            if duration is not None and min_duration_s is not None and duration < min_duration_s:
                 continue
-            if max_duration_s is not None and duration > max_duration_s:
+            if duration is not None and max_duration_s is not None and duration > max_duration_s:
                 continue
             utt = wav.stem
             text_path = wav.with_name(utt + _TRANSCRIPT_SUFFIXES[transcript])
-            text = text_path.read_text(encoding="utf-8").strip() if text_path.is_file() else None
+            text, note = read_transcript_file(text_path, base) if text_path.exists() else (None, None)
             if text is None:
                 no_text.append(str(text_path))
             speaker = wav.parent.parent.name
@@ -83,11 +82,13 @@ def load_libritts(
                     path=str(wav),
                     domain="speech",
                     dataset="libritts",
-                    duration_s=round(duration, 6),
+                    duration_s=None if duration is None else round(duration, 6),
                     transcript=text,
                     labels=(f"speaker={speaker}",),
                     source=f"LibriTTS {subset_dir.name}",
                     licence="CC BY 4.0",
+                    root=str(base),
+                    notes=(note,) if note else (),
                 )
             )
     if not candidates:

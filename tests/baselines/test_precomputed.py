@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from baselines.precomputed import PrecomputedCodec, PrecomputedOutputMissing, precomputed_specs
 from baselines.audio_io import load_audio
+from baselines.precomputed import PrecomputedCodec, PrecomputedOutputMissing, precomputed_specs
 from tests.conftest import harmonic_tone
 
 SYSTEMS_CSV = """system,codec,nominal_kbps,paper_kbps,notes
@@ -100,3 +100,16 @@ def test_demo_page_systems(demo_dir):
         PrecomputedCodec(**specs["demo:hifi-codec-2kbps"].kwargs).reconstruct(
             reference, 16_000, "musdb_6vocals"
         )
+
+
+def test_padding_and_trimming_are_recorded_as_notes(tmp_path):
+    """Issue 8.15: a stored output shorter than the reference is padded, a longer one trimmed; both noted."""
+    _write_outputs(tmp_path, rate=16_000, seconds=0.5)
+    codec = PrecomputedCodec(**precomputed_specs(tmp_path, tmp_path / "systems.csv")[0].kwargs)
+    padded = codec.reconstruct(torch.zeros(8320), 16_000, "clip1")
+    assert padded.notes == ["precomputed output 320 samples (20.0 ms) shorter than the reference: padded with silence"]
+    trimmed = codec.reconstruct(torch.zeros(7840), 16_000, "clip1")
+    assert trimmed.notes == ["precomputed output 160 samples (10.0 ms) longer than the reference: trimmed"]
+    assert codec.reconstruct(torch.zeros(8000), 16_000, "clip1").notes == []
+    resampled = codec.reconstruct(torch.zeros(4000), 8000, "clip1")
+    assert resampled.notes == ["precomputed output: resampled 16000 Hz -> 8000 Hz"]

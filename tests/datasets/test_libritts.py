@@ -87,3 +87,20 @@ def test_bad_input(tmp_path: Path) -> None:
 def test_nothing_in_range(libritts_root: Path) -> None:
     with pytest.raises(DatasetError, match=r"within \[20"):
         load_libritts(libritts_root, min_duration_s=20, max_duration_s=30)
+
+
+def test_bad_transcript_and_unreadable_wav_are_per_clip(libritts_root: Path) -> None:
+    """A non-UTF-8 transcript is a note of its clip (no crash); an unreadable WAV is kept as a clip whose
+    reading fails, instead of aborting the whole dataset."""
+    from benchmarks.audio import AudioInputError, load_clip_audio
+
+    folder = libritts_root / "test-clean" / "1089" / "134686"
+    (folder / "1089_134686_000001_000000.normalized.txt").write_bytes("na\xefve".encode("latin-1"))
+    (folder / "1089_134686_000002_000000.wav").write_bytes(b"RIFF0000WAVEjunk")
+    clips = {c.clip_id: c for c in load_libritts(libritts_root, min_duration_s=8.0, max_duration_s=10.0)}
+    bad_text = clips["libritts_1089_134686_000001_000000"]
+    assert bad_text.transcript is None and "000001_000000.normalized.txt is not UTF-8" in bad_text.notes[0]
+    broken = clips["libritts_1089_134686_000002_000000"]
+    assert broken.duration_s is None
+    with pytest.raises(AudioInputError, match="unreadable audio"):
+        load_clip_audio(broken, 16_000)
