@@ -30,7 +30,9 @@ class PaperCaveat:
 
 
 def _not_large_v3(provenance: dict[str, Any]) -> bool:
-    return "large-v3" not in str(provenance.get("model", ""))
+    # The provenance reads "<model name or folder> (<source>, sha256 ...)"; judge by the name alone.
+    name = str(provenance.get("model", "")).split(" (")[0]
+    return "large-v3" not in name
 
 
 PAPER_CAVEATS: dict[str, PaperCaveat] = {
