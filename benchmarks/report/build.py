@@ -1,4 +1,8 @@
-"""Build every report of an experiment from its store: tables, bitrates, plots, provenance."""
+"""Build every report of an experiment from its store: tables, bitrates, per-clip scores, plots, provenance.
+
+Every data string (system, clip, family, dataset names, error messages) is escaped for the format it
+is written in (`benchmarks.report.escape`); docs/reliability_reports.md states the promise and its test.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ import pandas as pd
 
 from benchmarks.datasets.base import Clip
 from benchmarks.metrics.base import MetricOutput
+from benchmarks.report.escape import file_component, write_csv
+from benchmarks.report.per_clip import per_clip_frame, write_per_clip
 from benchmarks.report.plots import plot_bitrate_quality
 from benchmarks.report.summary import summarise
 from benchmarks.report.tables import table_ii, to_markdown, write_tables
@@ -113,16 +119,16 @@ def build_report(
     table = table_ii(summary, codec_rows, with_paper=all(c.dataset in PAPER_DATASETS for c in clips))
     paths = write_tables(table, summary, codec_rows, out_dir)
     errors = recons[recons["status"] != "ok"] if not recons.empty else recons
-    paths["errors_csv"] = out_dir / "errors.csv"
     errors_cols = ["codec", "dataset", "clip_id", "error"]
-    (errors[errors_cols] if not errors.empty else pd.DataFrame(columns=errors_cols)).to_csv(paths["errors_csv"], index=False)
+    errors = errors[errors_cols] if not errors.empty else pd.DataFrame(columns=errors_cols)
+    paths["errors_csv"] = write_csv(errors, out_dir / "errors.csv")
     if not scores.empty:
         failed = scores[scores["value"].isna()][["codec", "dataset", "clip_id", "output", "reason"]]
-        paths["metric_failures_csv"] = out_dir / "metric_failures.csv"
-        failed.to_csv(paths["metric_failures_csv"], index=False)
-        prov = scores.drop_duplicates(["output", "domain", "fingerprint"])[["output", "domain", "fingerprint", "provenance_json"]]
-        paths["provenance_csv"] = out_dir / "provenance.csv"
-        prov.to_csv(paths["provenance_csv"], index=False)
+        paths["metric_failures_csv"] = write_csv(failed, out_dir / "metric_failures.csv")
+        prov_cols = ["output", "domain", "fingerprint", "provenance_json"]
+        prov = scores.drop_duplicates(["output", "domain", "fingerprint"])[prov_cols]
+        paths["provenance_csv"] = write_csv(prov, out_dir / "provenance.csv")
+        paths.update(write_per_clip(per_clip_frame(scores, recons), out_dir))
     if plots:
         paths["plots"] = out_dir / "plots"
         plot_bitrate_quality(summary, codec_rows, paths["plots"])
@@ -131,6 +137,7 @@ def build_report(
         # The pooled table mixes datasets of one domain; each dataset also gets its own report.
         for name in datasets:
             subset = [c for c in clips if c.dataset == name]
-            build_report(store, subset, codecs, outputs, out_dir / "by_dataset" / name, confidence, plots)
+            folder = out_dir / "by_dataset" / file_component(name)
+            build_report(store, subset, codecs, outputs, folder, confidence, plots)
         paths["by_dataset"] = out_dir / "by_dataset"
     return Report(table, summary, codec_rows, to_markdown(table, summary), paths)

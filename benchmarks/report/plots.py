@@ -2,7 +2,9 @@
 
 The x axis is the measured bitrate where the codec ran here (nominal otherwise, marked hollow), on a
 log scale; the y axis is the mean with its 95 % interval, and the axis label carries the direction.
-Configurations with random weights are labelled as such in the legend.
+Configurations with random weights are labelled as such in the legend. Family names and labels are
+data: they are drawn as plain text (``parse_math=False``, no TeX), never as mathtext, and file names are
+made of safe characters only. SVGs carry no date, so an unchanged plot is an unchanged file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from benchmarks.report.escape import file_component  # noqa: E402
 
 __all__ = ["plot_bitrate_quality"]
 
@@ -30,36 +34,51 @@ def plot_bitrate_quality(summary: pd.DataFrame, codecs: pd.DataFrame, out_dir: P
         return []
     info = codecs.set_index("codec")
     written = []
-    for (label, domain), group in summary.groupby(["label", "domain"], sort=False):
-        data = group.join(info[["family", "weights", "nominal_bitrate_kbps", "measured_bitrate_kbps"]], on="codec")
-        data["measured"] = data["measured_bitrate_kbps"].notna()
-        data["kbps"] = data["measured_bitrate_kbps"].fillna(data["nominal_bitrate_kbps"])
-        data = data[data["kbps"].notna() & data["mean"].notna()]
-        if data.empty:
-            continue
-        higher = bool(group["higher_is_better"].iloc[0])
-        unit = group["unit"].iloc[0]
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        for family, fam in data.groupby("family", sort=True):
-            fam = fam.sort_values("kbps")
-            random = fam["weights"].astype(str).str.startswith("random").any()
-            name = f"{family} (RANDOM WEIGHTS)" if random else family
-            line = ax.errorbar(fam["kbps"], fam["mean"], yerr=fam["ci"].fillna(0.0), marker="o", capsize=3, label=name,
-                               linestyle="--" if random else "-")
-            hollow = fam[~fam["measured"]]
-            if not hollow.empty:
-                ax.scatter(hollow["kbps"], hollow["mean"], s=60, facecolors="white",
-                           edgecolors=line[0].get_color(), zorder=3)
-        ax.set_xscale("log")
-        ax.set_xlabel("bitrate (kbps; measured, hollow = nominal only)")
-        ax.set_ylabel(f"{label}{f' ({unit})' if unit else ''} {'↑ better' if higher else '↓ better'}")
-        ax.set_title(f"{label} vs bitrate — {domain}")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        stem = out_dir / f"{label.replace('/', '_')}_{domain}"
-        fig.savefig(stem.with_suffix(".png"), dpi=120)
-        fig.savefig(stem.with_suffix(".svg"))
-        plt.close(fig)
-        written.append(stem.with_suffix(".png"))
+    with plt.rc_context({"text.usetex": False}):
+        for (label, domain), group in summary.groupby(["label", "domain"], sort=False):
+            path = _plot_one(str(label), str(domain), group, info, out_dir)
+            if path is not None:
+                written.append(path)
     return written
+
+
+def _plot_one(label: str, domain: str, group: pd.DataFrame, info: pd.DataFrame, out_dir: Path) -> Path | None:
+    """One figure for one output label in one domain; None when nothing has a bitrate and a mean."""
+    data = group.join(info[["family", "weights", "nominal_bitrate_kbps", "measured_bitrate_kbps"]], on="codec")
+    data["measured"] = data["measured_bitrate_kbps"].notna()
+    data["kbps"] = data["measured_bitrate_kbps"].fillna(data["nominal_bitrate_kbps"])
+    data = data[data["kbps"].notna() & data["mean"].notna()]
+    if data.empty:
+        return None
+    higher = bool(group["higher_is_better"].iloc[0])
+    unit = group["unit"].iloc[0] if isinstance(group["unit"].iloc[0], str) else ""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    handles, names = [], []
+    for family, fam in data.groupby("family", sort=True):
+        fam = fam.sort_values("kbps")
+        random = fam["weights"].astype(str).str.startswith("random").any()
+        name = f"{family} (RANDOM WEIGHTS)" if random else str(family)
+        line = ax.errorbar(fam["kbps"], fam["mean"], yerr=fam["ci"].fillna(0.0), marker="o", capsize=3,
+                           linestyle="--" if random else "-")
+        handles.append(line)
+        names.append(name)
+        hollow = fam[~fam["measured"]]
+        if not hollow.empty:
+            ax.scatter(hollow["kbps"], hollow["mean"], s=60, facecolors="white",
+                       edgecolors=line[0].get_color(), zorder=3)
+    ax.set_xscale("log")
+    ax.set_xlabel("bitrate (kbps; measured, hollow = nominal only)")
+    direction = "↑ better" if higher else "↓ better"
+    ax.set_ylabel(f"{label}{f' ({unit})' if unit else ''} {direction}", parse_math=False)
+    ax.set_title(f"{label} vs bitrate — {domain}", parse_math=False)
+    ax.grid(True, which="both", alpha=0.3)
+    # Explicit labels: a family name starting with "_" would otherwise be dropped from the legend.
+    legend = ax.legend(handles, names, fontsize=8)
+    for text in legend.get_texts():
+        text.set_parse_math(False)
+    fig.tight_layout()
+    stem = out_dir / file_component(f"{label}_{domain}")
+    fig.savefig(f"{stem}.png", dpi=120)
+    fig.savefig(f"{stem}.svg", metadata={"Date": None})
+    plt.close(fig)
+    return Path(f"{stem}.png")

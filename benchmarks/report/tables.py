@@ -15,8 +15,13 @@ from scipy.stats import spearmanr
 
 from benchmarks.datasets.base import DOMAINS
 from benchmarks.paper import PAPER_COLUMN_BY_OUTPUT, paper_row
+from benchmarks.report.escape import markdown_cell, write_csv
+from benchmarks.report.paper_notes import SUPERSCRIPTS, PaperCaveat, caveat_for
 
-__all__ = ["table_ii", "write_tables", "bitrate_table", "to_markdown", "frame_to_markdown", "paper_agreement", "DOMAINS_ORDER"]
+__all__ = [
+    "table_ii", "write_tables", "bitrate_table", "to_markdown", "frame_to_markdown", "paper_agreement",
+    "column_caveats", "DOMAINS_ORDER",
+]
 
 #: Table II's domain order.
 DOMAINS_ORDER: tuple[str, ...] = ("sound", "music", "speech")
@@ -77,58 +82,110 @@ def _fmt(value: float, digits: int = 2) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
+def column_caveats(summary: pd.DataFrame) -> dict[str, PaperCaveat | None]:
+    """Per table column ``<domain>/<label>``: the caveat on its paper values, or None (comparable values)."""
+    out: dict[str, PaperCaveat | None] = {}
+    if summary.empty:
+        return out
+    for _, row in summary.drop_duplicates(["domain", "label"]).iterrows():
+        provenance = row.get("provenance")
+        out[f"{row['domain']}/{row['label']}"] = caveat_for(
+            row["output"], provenance if isinstance(provenance, dict) else None)
+    return out
+
+
+def _value_columns(table: pd.DataFrame) -> list[str]:
+    return [c[: -len("/mean")] for c in table.columns if c.endswith("/mean")]
+
+
+def _footnotes(
+    table: pd.DataFrame, caveats: dict[str, PaperCaveat | None]
+) -> dict[str, tuple[str, PaperCaveat]]:
+    """Column -> (marker, caveat) for the columns that show paper values under a caveat."""
+    notes: dict[str, tuple[str, PaperCaveat]] = {}
+    for col in _value_columns(table):
+        caveat = caveats.get(col)
+        if caveat is not None and table[f"{col}/paper"].notna().any():
+            notes[col] = (SUPERSCRIPTS[len(notes) % len(SUPERSCRIPTS)], caveat)
+    return notes
+
+
 def to_markdown(table: pd.DataFrame, summary: pd.DataFrame) -> str:
-    """Markdown rendering: 'mean ± ci (paper)' per cell, arrows for direction, n in the header."""
+    """Markdown rendering: 'mean ± ci (paper)' per cell, arrows for direction, n in the header.
+
+    A paper value whose convention differs from ours carries a footnote marker, explained under the table.
+    Every data string is escaped (`benchmarks.report.escape.markdown_cell`).
+    """
     direction = {r["label"]: ("↑" if r["higher_is_better"] else "↓") for _, r in summary.iterrows()} if not summary.empty else {}
-    value_cols = [c[: -len("/mean")] for c in table.columns if c.endswith("/mean")]
+    value_cols = _value_columns(table)
+    notes = _footnotes(table, column_caveats(summary))
     header = ["codec", "weights", "kbps nominal", "kbps measured"]
     for col in value_cols:
         domain, label = col.split("/", 1)
         n = table[f"{col}/n"].max()
-        header.append(f"{domain} {label} {direction.get(label, '')} (n={int(n) if pd.notna(n) else 0})")
+        count = int(n) if pd.notna(n) else 0
+        header.append(markdown_cell(f"{domain} {label} {direction.get(label, '')} (n={count})"))
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, row in table.iterrows():
-        cells = [str(row["codec"]), str(row.get("weights", "")), _fmt(row["nominal_bitrate_kbps"]),
-                 _fmt(row.get("measured_bitrate_kbps", math.nan), 3)]
+        cells = [markdown_cell(row["codec"]), markdown_cell(row.get("weights", "")),
+                 _fmt(row["nominal_bitrate_kbps"]), _fmt(row.get("measured_bitrate_kbps", math.nan), 3)]
         for col in value_cols:
             cell = _fmt(row[f"{col}/mean"])
             if pd.notna(row[f"{col}/ci95"]):
                 cell += f" ± {_fmt(row[f'{col}/ci95'])}"
             if pd.notna(row[f"{col}/paper"]):
-                cell += f" ({_fmt(row[f'{col}/paper'])})"
+                marker = notes[col][0] if col in notes else ""
+                cell += f" ({_fmt(row[f'{col}/paper'])}{marker})"
             cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Cells: our mean ± 95 % CI over the clips scored (n in the header is the largest count in the column), "
                  "the paper's Table II value in parentheses where the system and bitrate match.")
+    if notes:
+        lines.append("")
+        lines.append("Paper values marked with a superscript were measured under a convention that differs "
+                     "from ours:")
+        lines.append("")
+        for col, (marker, caveat) in notes.items():
+            lines.append(f"- {marker} {markdown_cell(col)} ({caveat.comparable}): {caveat.note}")
     return "\n".join(lines)
 
 
-def paper_agreement(table: pd.DataFrame) -> pd.DataFrame:
-    """Per column with paper values: systems compared, Spearman rank correlation, mean and max |ours - paper|.
+def paper_agreement(
+    table: pd.DataFrame, caveats: dict[str, PaperCaveat | None] | None = None
+) -> pd.DataFrame:
+    """Per column with paper values, over the systems (rows with a bitrate) that have both numbers:
+    their count, Spearman rank correlation, mean and max |ours - paper|, and what is comparable.
 
-    Only rows where both numbers exist count; the ground-truth row (no bitrate) is left out of the rank
-    correlation's systems since it is a ceiling, not a system, but kept in the differences.
+    The ground-truth row (no bitrate) is a ceiling, not a system: it is left out of every figure, so the
+    count and the averages cover the same rows. ``comparable`` is ``values`` where our convention is the
+    paper's and the caveat's ``ranking only`` otherwise (see `benchmarks.report.paper_notes`).
     """
+    caveats = caveats or {}
+    columns = ["column", "systems", "spearman", "mean_abs_diff", "max_abs_diff", "comparable"]
     rows = []
-    for col in [c[: -len("/mean")] for c in table.columns if c.endswith("/mean")]:
-        both = table[[f"{col}/mean", f"{col}/paper", "nominal_bitrate_kbps"]].dropna(subset=[f"{col}/mean", f"{col}/paper"])
-        if both.empty:
-            continue
-        diff = (both[f"{col}/mean"] - both[f"{col}/paper"]).abs()
+    for col in _value_columns(table):
+        pair = [f"{col}/mean", f"{col}/paper"]
+        both = table[[*pair, "nominal_bitrate_kbps"]].dropna(subset=pair)
         systems = both[both["nominal_bitrate_kbps"].notna()]
-        rho = spearmanr(systems[f"{col}/mean"], systems[f"{col}/paper"]).statistic if len(systems) >= 3 else math.nan
+        if systems.empty:
+            continue
+        diff = (systems[f"{col}/mean"] - systems[f"{col}/paper"]).abs()
+        rho = spearmanr(*(systems[c] for c in pair)).statistic if len(systems) >= 3 else math.nan
+        caveat = caveats.get(col)
         rows.append(dict(column=col, systems=int(len(systems)), spearman=float(rho),
-                         mean_abs_diff=float(diff.mean()), max_abs_diff=float(diff.max())))
-    return pd.DataFrame(rows, columns=["column", "systems", "spearman", "mean_abs_diff", "max_abs_diff"])
+                         mean_abs_diff=float(diff.mean()), max_abs_diff=float(diff.max()),
+                         comparable=caveat.comparable if caveat is not None else "values"))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def frame_to_markdown(frame: pd.DataFrame, digits: int = 3) -> str:
-    """A plain Markdown table of `frame` (floats to `digits` decimals, NaN as a dash)."""
+    """A plain Markdown table of `frame` (floats to `digits` decimals, NaN as a dash, strings escaped)."""
     def cell(v: object) -> str:
-        return _fmt(v, digits) if isinstance(v, float) else str(v)
+        return _fmt(v, digits) if isinstance(v, float) else markdown_cell(v)
 
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    header = "| " + " | ".join(markdown_cell(c) for c in frame.columns) + " |"
+    lines = [header, "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines)
 
@@ -140,8 +197,14 @@ def bitrate_table(codecs: pd.DataFrame) -> pd.DataFrame:
     return codecs[cols]
 
 
-def write_tables(table: pd.DataFrame, summary: pd.DataFrame, codecs: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
-    """Write table_ii.csv/.md, summary.csv, bitrates.csv/.md under `out_dir`; returns the paths."""
+def write_tables(
+    table: pd.DataFrame, summary: pd.DataFrame, codecs: pd.DataFrame, out_dir: Path
+) -> dict[str, Path]:
+    """Write table_ii.csv/.md, summary.csv, bitrates.csv/.md (and paper_agreement.csv) under `out_dir`.
+
+    Every CSV goes through `benchmarks.report.escape.write_csv`, every Markdown cell through
+    `markdown_cell`. Returns the paths.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "table_csv": out_dir / "table_ii.csv",
@@ -150,20 +213,22 @@ def write_tables(table: pd.DataFrame, summary: pd.DataFrame, codecs: pd.DataFram
         "bitrates_csv": out_dir / "bitrates.csv",
         "bitrates_md": out_dir / "bitrates.md",
     }
-    table.to_csv(paths["table_csv"], index=False, float_format="%.4f")
-    paths["table_md"].write_text(to_markdown(table, summary) + "\n")
+    write_csv(table, paths["table_csv"])
+    markdown = to_markdown(table, summary) + "\n"
     if not summary.empty:
-        summary.drop(columns=["provenance"]).to_csv(paths["summary_csv"], index=False, float_format="%.4f")
+        write_csv(summary.drop(columns=["provenance"], errors="ignore"), paths["summary_csv"])
     else:
         paths["summary_csv"].write_text("")
-    agreement = paper_agreement(table)
+    agreement = paper_agreement(table, column_caveats(summary))
     if not agreement.empty:
         paths["paper_agreement_csv"] = out_dir / "paper_agreement.csv"
-        agreement.to_csv(paths["paper_agreement_csv"], index=False, float_format="%.4f")
-        with open(paths["table_md"], "a") as fh:
-            fh.write("\nAgreement with the paper's Table II (systems with a bitrate; Spearman over them):\n\n")
-            fh.write(frame_to_markdown(agreement) + "\n")
+        write_csv(agreement, paths["paper_agreement_csv"])
+        markdown += ("\nAgreement with the paper's Table II over the systems with a bitrate "
+                     "(the ground-truth row is left out of every figure); `comparable` says "
+                     "whether values or only ranks can be compared:\n\n")
+        markdown += frame_to_markdown(agreement) + "\n"
+    paths["table_md"].write_text(markdown)
     bitrates = bitrate_table(codecs)
-    bitrates.to_csv(paths["bitrates_csv"], index=False, float_format="%.4f")
+    write_csv(bitrates, paths["bitrates_csv"])
     paths["bitrates_md"].write_text(frame_to_markdown(bitrates) + "\n")
     return paths
