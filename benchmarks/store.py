@@ -293,7 +293,7 @@ class ResultStore:
         `row` holds the schema's columns; the key columns are required. Scores of an earlier version
         of this row whose audio differs from the new one are deleted (they scored other audio).
         """
-        missing = [k for k in _RECONSTRUCTION_KEY if not row.get(k)]
+        missing = [k for k in _RECONSTRUCTION_KEY if row.get(k) is None]
         if missing:
             raise ValueError(f"reconstruction row lacks {', '.join(missing)}")
         now = time.time()
