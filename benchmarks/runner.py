@@ -134,7 +134,13 @@ class Runner:
     # -- reconstruction -------------------------------------------------------------------------
     def reconstruct_all(self, codec: Codec, clips: Sequence[Clip], summary: RunSummary) -> None:
         """Make (or find) the reconstruction of every clip by `codec`, for its current fingerprints."""
-        fingerprint = codec_fingerprint(codec, self.hasher)
+        try:
+            fingerprint = codec_fingerprint(codec, self.hasher)
+        except OSError as exc:
+            # Weights that cannot be read cannot be vouched for: nothing of this codec is computed or reused.
+            log.error("%s: cannot fingerprint its weight files (%s); skipped", codec.name, exc)
+            summary.failed_clips += len(clips)
+            return
         codec_fp = fingerprint.digest
         self._codec_fp[codec.name] = codec_fp
         summary.codec_fingerprints[codec.name] = codec_fp
@@ -178,6 +184,7 @@ class Runner:
                 else:
                     row["source"] = "cache"
                     summary.cache_hits += 1
+                row["notes"] = notes + list(cached.meta.get("notes") or [])
                 row.update(
                     status="ok", measured_bitrate_kbps=cached.meta.get("measured_bitrate_kbps"),
                     audio_path=str(cached.audio_path), audio_sha256=cached.audio_sha256,
@@ -204,6 +211,7 @@ class Runner:
         if recon.encoded is not None and recon.encoded.codes is not None:
             codes = recon.encoded.codes[0].cpu().numpy()
         meta = {
+            "notes": list(getattr(recon, "notes", None) or []),
             "measured_bitrate_kbps": recon.bitrate_kbps,
             "codebook_sizes": list(recon.encoded.codebook_sizes) if recon.encoded else [],
             "frame_rate_hz": codec.frame_rate_hz,
@@ -215,8 +223,8 @@ class Runner:
         """Score every successful reconstruction of `codec_name` (as last reconstructed by this runner)
         with `metric`: outputs missing for these fingerprints, and outputs whose metric failed before."""
         codec_fp = self._codec_fp.get(codec_name)
-        if codec_fp is None:
-            raise RuntimeError(f"score_all({codec_name!r}) before reconstruct_all for that codec")
+        if codec_fp is None:  # never reconstructed by this runner (or its weights could not be fingerprinted)
+            return
         wanted = {o.name for o in metric.outputs}
         todo: list[tuple[Clip, _Unit, dict[str, Any]]] = []
         for clip in clips:

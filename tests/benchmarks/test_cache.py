@@ -136,7 +136,7 @@ def test_cache_entry_with_altered_codes_or_foreign_identity_is_a_miss(tmp_path):
 def test_truncated_cached_reconstruction_is_recomputed_not_scored(tmp_path):
     write_tones(tmp_path / "clips", ["c0.wav", "c1.wav"])
     codec = _quant(20)
-    _, before, recons = _run(tmp_path, tmp_path / "clips", "s", codec, metric="mel_distance")
+    _, _, recons = _run(tmp_path, tmp_path / "clips", "s", codec, metric="mel_distance")
     audio = Path(recons.loc["c0", "audio_path"])
     os.truncate(audio, audio.stat().st_size // 2)
     # A rerun that adds a metric: it must not score the surviving half of c0.

@@ -77,7 +77,7 @@ def test_going_back_to_an_earlier_setting_reuses_its_results(tmp_path):
         summary = runner.run([codec], metrics, clips)
         results.append((summary, _values(runner.store)))
         runner.store.close()
-    (first, v10), (second, v40), (third, v10_again) = results
+    (_, v10), (second, v40), (third, v10_again) = results
     assert second.reconstructed == 2 and second.reused == 0
     assert (v40 > v10).all()  # finer quantisation, better SI-SDR: the second run really used levels=40
     assert third.reused == 2 and third.reconstructed == 0 and third.scored == 0
@@ -108,7 +108,7 @@ def test_replacing_a_checkpoint_file_in_place_recomputes_its_rows(tmp_path, monk
     def factory():
         return _codecs.GainCodec() if declared else _codecs.GainCodec(checkpoint=str(weights))
 
-    first, before, recons_before = _gain_file_run(tmp_path, clips, factory)
+    _, _, recons_before = _gain_file_run(tmp_path, clips, factory)
     weights.write_text("0.3")  # a retrained checkpoint saved over the old one
     second, after, recons_after = _gain_file_run(tmp_path, clips, factory)
     assert second.reconstructed == 2 and second.reused == 0
