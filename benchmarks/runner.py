@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 import traceback
 import uuid
@@ -30,7 +31,6 @@ from benchmarks.cache import (
     CacheEntry,
     ReconstructionCache,
     read_audio_verified,
-    read_verified,
 )
 from benchmarks.datasets.base import Clip
 from benchmarks.fingerprint import FileHasher, clip_fingerprint, codec_fingerprint
@@ -121,14 +121,22 @@ class Runner:
             self._clip_fp[key] = clip_fingerprint(clip, self.sample_rate, self.hasher)
         return self._clip_fp[key]
 
-    def _cached_files_intact(self, rec: dict[str, Any]) -> str | None:
-        """None if the row's cached audio and codes are present and match their checksums, else why not."""
-        try:
-            read_verified(rec["audio_path"], rec.get("audio_sha256"), rec.get("audio_bytes"))
-            if rec.get("codes_path"):
-                read_verified(rec["codes_path"], rec.get("codes_sha256"), rec.get("codes_bytes"))
-        except (CacheCorrupt, TypeError) as exc:
-            return str(exc)
+    @staticmethod
+    def _cached_files_present(rec: dict[str, Any]) -> str | None:
+        """None if the row's cached audio and codes files exist with their recorded lengths, else why not.
+
+        A cheap check (no reading) made on every reuse; the full checksum is verified whenever the
+        audio is read for scoring (`_score_item`), where a mismatch sends the clip back for reconstruction.
+        """
+        for path, num_bytes in ((rec["audio_path"], rec.get("audio_bytes")), (rec.get("codes_path"), rec.get("codes_bytes"))):
+            if not path:
+                continue
+            try:
+                size = os.stat(path).st_size
+            except OSError as exc:
+                return f"cached file {path} cannot be read: {exc.strerror or exc}"
+            if num_bytes is not None and size != int(num_bytes):
+                return f"cached file {path} has {size} bytes, {num_bytes} were written (truncated or altered)"
         return None
 
     # -- reconstruction -------------------------------------------------------------------------
@@ -151,7 +159,7 @@ class Runner:
             rec = self.store.get_reconstruction(codec.name, clip.dataset, clip.clip_id, codec_fp, clip_fp)
             problem = None
             if rec is not None and rec["status"] == "ok":
-                problem = self._cached_files_intact(rec)
+                problem = self._cached_files_present(rec)
                 if problem is None:
                     reused.append((codec.name, clip.dataset, clip.clip_id, codec_fp, clip_fp))
                     continue
@@ -245,6 +253,15 @@ class Runner:
                 try:
                     items.append(self._score_item(clip, rec))
                     ready.append((clip, unit))
+                except CacheCorrupt as exc:
+                    # Not the metric's failure: the audio is not what was reconstructed. Send the clip
+                    # back for reconstruction (the next run retries it) instead of scoring anything.
+                    log.warning("%s on %s/%s: %s", codec_name, clip.dataset, clip.clip_id, exc)
+                    self.store.add_reconstruction(**{
+                        **rec, "status": "error", "error": f"CacheCorrupt: {exc}", "created_at": None,
+                        "run_id": summary.run_id, "used_run_id": summary.run_id,
+                    })
+                    summary.failed_clips += 1
                 except Exception as exc:  # noqa: BLE001
                     self._record(metric_name, metric, clip, unit, exc, summary)
             results = metric.score_batch(items) if items else []

@@ -297,7 +297,8 @@ class ResultStore:
         if missing:
             raise ValueError(f"reconstruction row lacks {', '.join(missing)}")
         now = time.time()
-        row.setdefault("created_at", now)
+        if row.get("created_at") is None:
+            row["created_at"] = now
         if isinstance(row.get("notes"), (list, tuple)):
             row["notes"] = "; ".join(row["notes"])
         for key in ("codec_info_json", "weights_json"):

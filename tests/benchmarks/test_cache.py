@@ -155,5 +155,22 @@ def test_truncated_cache_file_found_by_a_new_store_is_recomputed(tmp_path):
     audio = Path(recons.loc["c0", "audio_path"])
     os.truncate(audio, audio.stat().st_size // 2)
     summary, after, _ = _run(tmp_path, tmp_path / "clips", "s2", codec)  # new store, same cache
+    assert after["c0"] == pytest.approx(before["c0"])  # not the surviving half
     assert summary.reconstructed == 1 and summary.cache_hits == 0
-    assert after["c0"] == pytest.approx(before["c0"])
+
+
+def test_altered_cached_audio_is_never_scored_and_is_reconstructed_by_the_next_run(tmp_path):
+    write_tones(tmp_path / "clips", ["c0.wav", "c1.wav"])
+    codec = _quant(20)
+    _, _, recons = _run(tmp_path, tmp_path / "clips", "s", codec, metric="mel_distance")
+    audio = Path(recons.loc["c0", "audio_path"])
+    data = bytearray(audio.read_bytes())
+    data[-400:] = bytes(400)  # same length, last 100 samples silenced
+    audio.write_bytes(bytes(data))
+    summary, after, recons = _run(tmp_path, tmp_path / "clips", "s", codec, metric="si_sdr")
+    assert "c0" not in after.index and summary.failed_clips == 1
+    assert recons.loc["c0", "status"] == "error" and "sha256" in recons.loc["c0", "error"]
+    summary, after, recons = _run(tmp_path, tmp_path / "clips", "s", codec, metric="si_sdr")
+    _, fresh, _ = _run(tmp_path, tmp_path / "clips", "fresh", codec, metric="si_sdr", cache="fresh_cache")
+    assert summary.reconstructed == 1 and (recons["status"] == "ok").all()
+    pd.testing.assert_series_equal(after.sort_index(), fresh.sort_index())
