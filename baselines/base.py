@@ -156,6 +156,14 @@ class Codec(abc.ABC):
         (look for packages and weight files, do not load models).
         """
 
+    def clip_files(self, clip_id: str) -> list[str]:
+        """Files besides the weights that the reconstruction of `clip_id` is read from (default none).
+
+        A codec that replays stored outputs returns the stored file here; its content then becomes
+        part of that clip's result key, so replacing the file recomputes the clip.
+        """
+        return []
+
     @property
     def num_codebooks(self) -> int:
         return len(self.codebook_sizes)

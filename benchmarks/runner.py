@@ -33,7 +33,7 @@ from benchmarks.cache import (
     read_audio_verified,
 )
 from benchmarks.datasets.base import Clip
-from benchmarks.fingerprint import FileHasher, clip_fingerprint, codec_fingerprint
+from benchmarks.fingerprint import FileHasher, clip_fingerprint, codec_fingerprint, digest
 from benchmarks.metrics.base import Metric, ScoreItem
 from benchmarks.store import ResultStore, StoreError
 
@@ -97,7 +97,7 @@ class Runner:
         self.progress = progress
         self.hasher = hasher or FileHasher(cache.root / HASH_MEMO_NAME)
         self._audio: dict[str, LoadedAudio | AudioInputError] = {}
-        self._clip_fp: dict[tuple[str, str], str] = {}
+        self._clip_fp: dict[tuple[str, ...], str] = {}
         self._codec_fp: dict[str, str] = {}
 
     # -- inputs ---------------------------------------------------------------------------------
@@ -120,6 +120,27 @@ class Runner:
         if key not in self._clip_fp:
             self._clip_fp[key] = clip_fingerprint(clip, self.sample_rate, self.hasher)
         return self._clip_fp[key]
+
+    def _clip_fingerprint_for(self, codec: Codec, clip: Clip) -> str:
+        """The clip's fingerprint, extended by the content of files the codec reads for it (`Codec.clip_files`)."""
+        base = self.clip_fingerprint(clip)
+        try:
+            files = list(codec.clip_files(clip.clip_id))
+        except Exception as exc:  # noqa: BLE001 - a missing stored output is the reconstruction's error to report
+            log.debug("%s: no clip files for %s: %s", codec.name, clip.clip_id, exc)
+            files = []
+        if not files:
+            self._clip_fp[(codec.name, clip.dataset, clip.clip_id)] = base
+            return base
+        hashes = []
+        for path in files:
+            try:
+                hashes.append(self.hasher.sha256(path))
+            except OSError as exc:
+                hashes.append(f"unreadable: {type(exc).__name__}")
+        extended = digest({"clip": base, "clip_files": hashes})
+        self._clip_fp[(codec.name, clip.dataset, clip.clip_id)] = extended
+        return extended
 
     @staticmethod
     def _cached_files_present(rec: dict[str, Any]) -> str | None:
@@ -155,7 +176,7 @@ class Runner:
         todo: list[tuple[Clip, str, str | None]] = []
         reused: list[tuple[str, str, str, str, str]] = []
         for clip in clips:
-            clip_fp = self.clip_fingerprint(clip)
+            clip_fp = self._clip_fingerprint_for(codec, clip)
             rec = self.store.get_reconstruction(codec.name, clip.dataset, clip.clip_id, codec_fp, clip_fp)
             problem = None
             if rec is not None and rec["status"] == "ok":
@@ -238,7 +259,8 @@ class Runner:
         for clip in clips:
             if not metric.applies_to(clip):
                 continue
-            unit = _Unit(codec_name, codec_fp, self.clip_fingerprint(clip), metric.fingerprint(clip.domain))
+            clip_fp = self._clip_fp.get((codec_name, clip.dataset, clip.clip_id)) or self.clip_fingerprint(clip)
+            unit = _Unit(codec_name, codec_fp, clip_fp, metric.fingerprint(clip.domain))
             if wanted <= self.store.scored_outputs(codec_name, clip.dataset, clip.clip_id, *unit.key):
                 continue
             rec = self.store.get_reconstruction(codec_name, clip.dataset, clip.clip_id, codec_fp, unit.clip_fp)
