@@ -290,9 +290,13 @@ class ResultStore:
     def add_reconstruction(self, **row: Any) -> None:
         """Insert (or replace) one reconstruction row and its attempt, in one transaction.
 
-        `row` holds the schema's columns; the key columns are required. Scores of an earlier version
-        of this row whose audio differs from the new one are deleted (they scored other audio).
+        `row` holds the schema's columns; codec, dataset and clip_id are required. The fingerprints
+        default to ``""`` (a row written outside the runner, e.g. by a test, that no run will reuse).
+        Scores of an earlier version of this row whose audio differs from the new one are deleted
+        (they scored other audio).
         """
+        row.setdefault("codec_fingerprint", "")
+        row.setdefault("clip_fingerprint", "")
         missing = [k for k in _RECONSTRUCTION_KEY if row.get(k) is None]
         if missing:
             raise ValueError(f"reconstruction row lacks {', '.join(missing)}")
@@ -344,12 +348,12 @@ class ResultStore:
         codec: str,
         dataset: str,
         clip_id: str,
-        codec_fingerprint: str,
-        clip_fingerprint: str,
         metric: str,
         fingerprint: str,
         provenance: dict[str, Any],
         values: dict[str, float | None],
+        codec_fingerprint: str = "",
+        clip_fingerprint: str = "",
         reason: str | None = None,
         failed: bool = False,
         run_id: str | None = None,
@@ -357,7 +361,8 @@ class ResultStore:
         """Insert all outputs of one metric on one clip atomically; NaN/None values need a reason.
 
         `failed` marks a metric that raised (the unit is retried by the next run); a metric that
-        returned NaN with a reason is a result, not a failure.
+        returned NaN with a reason is a result, not a failure. The codec and clip fingerprints name the
+        reconstruction scored (``""`` as in `add_reconstruction`).
         """
         now = time.time()
         prov = json.dumps(provenance, sort_keys=True, default=str)
