@@ -166,9 +166,9 @@ class Runner:
         try:
             fingerprint = codec_fingerprint(codec, self.hasher)
         except OSError as exc:
-            # Weights that cannot be read cannot be vouched for: nothing of this codec is computed or reused.
-            log.error("%s: cannot fingerprint its weight files (%s); skipped", codec.name, exc)
-            summary.failed_clips += len(clips)
+            # Weights that cannot be read cannot be vouched for: nothing of this codec is computed or
+            # reused; every clip gets an error row (current for this run, retried by the next one).
+            self._record_unhashable(codec, clips, exc, summary)
             return
         codec_fp = fingerprint.digest
         self._codec_fp[codec.name] = codec_fp
@@ -230,6 +230,18 @@ class Runner:
                 log.debug("reconstruction failed: %s", traceback.format_exc())
             row["seconds"] = time.perf_counter() - start
             self.store.add_reconstruction(**row)
+
+    def _record_unhashable(self, codec: Codec, clips: Sequence[Clip], exc: OSError, summary: RunSummary) -> None:
+        error = f"cannot hash the codec's weight files: {_reason(exc)}"
+        log.error("%s: %s", codec.name, error)
+        codec_fp = digest({"info": codec.info(), "weights_error": error})
+        for clip in clips:
+            self.store.add_reconstruction(
+                codec=codec.name, dataset=clip.dataset, clip_id=clip.clip_id, codec_fingerprint=codec_fp,
+                clip_fingerprint=self.clip_fingerprint(clip), domain=clip.domain, status="error", error=error,
+                nominal_bitrate_kbps=codec.nominal_bitrate_kbps, codec_info_json=codec.info(), run_id=summary.run_id,
+            )
+            summary.failed_clips += 1
 
     def _reconstruct(self, codec: Codec, clip: Clip, ref: LoadedAudio, entry: CacheEntry) -> CachedReconstruction:
         recon = codec.reconstruct(torch.from_numpy(ref.waveform), ref.sample_rate, clip.clip_id)

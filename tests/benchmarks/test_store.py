@@ -304,3 +304,21 @@ def test_cache_hits_are_counted_apart_from_reconstructions(tmp_path, capsys):
     assert "0 reconstructed now, 2 read from the cache, 0 already in the store" in out
     with ResultStore(tmp_path / "results" / "second" / "store.sqlite") as store:
         assert list(store.reconstructions()["source"]) == ["cache", "cache"]
+
+
+def test_unreadable_weight_file_is_an_error_on_every_clip_not_earlier_results(tmp_path, monkeypatch):
+    write_tones(tmp_path / "clips", ["c0.wav", "c1.wav"])
+    clips = _clips(tmp_path / "clips")
+    weights = tmp_path / "gain.txt"
+    weights.write_text("0.5")
+    monkeypatch.setattr(_codecs, "DEFAULT_GAIN_FILE", [weights])
+    _gain_file_run(tmp_path, clips, _codecs.GainCodec)
+    codec = _codecs.GainCodec()
+    codec.weight_files = (str(tmp_path / "moved_away.txt"),)  # the declared file is gone
+    codec.name = "gain@1"
+    runner = _runner(tmp_path)
+    summary = runner.run([codec], {"mel_distance": build_metric("mel_distance")}, clips)
+    recons = runner.store.reconstructions()
+    assert summary.failed_clips == 2 and (recons["status"] == "error").all()
+    assert recons["error"].str.contains("moved_away.txt").all()
+    assert runner.store.scores().empty  # the earlier version's scores are not presented as this run's
