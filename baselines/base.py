@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import inspect
 import math
 from typing import Any
 
@@ -130,6 +131,8 @@ class Codec(abc.ABC):
         nominal_bitrate_kbps: the bitrate the configuration claims.
         weights: provenance of the weights: ``"pretrained:<file>"``, ``"none"`` for classical
             codecs, or ``"random (TEST ONLY)"``; random weights are never used silently.
+        weight_files: paths of the files the weights were loaded from (empty when none); the
+            benchmark hashes their content, so results follow the weights, not their file names.
     """
 
     name: str = ""
@@ -139,6 +142,14 @@ class Codec(abc.ABC):
     codebook_sizes: tuple[int, ...] = ()
     nominal_bitrate_kbps: float = float("nan")
     weights: str = "none"
+    weight_files: tuple[str, ...] = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Codec:  # noqa: PYI034
+        # Remember the constructor arguments (defaults applied) so `info()` identifies the configuration
+        # completely, whatever the subclass chooses to report.
+        codec = super().__new__(cls)
+        codec._constructor_args = _resolved_arguments(cls, args, kwargs)
+        return codec
 
     @classmethod
     def check_available(cls, **kwargs: Any) -> None:
@@ -147,6 +158,14 @@ class Codec(abc.ABC):
         Called with the spec's constructor arguments before anything heavy is built; must be cheap
         (look for packages and weight files, do not load models).
         """
+
+    def clip_files(self, clip_id: str) -> list[str]:
+        """Files besides the weights that the reconstruction of `clip_id` is read from (default none).
+
+        A codec that replays stored outputs returns the stored file here; its content then becomes
+        part of that clip's result key, so replacing the file recomputes the clip.
+        """
+        return []
 
     @property
     def num_codebooks(self) -> int:
@@ -157,9 +176,15 @@ class Codec(abc.ABC):
         return self.weights.startswith("random")
 
     def info(self) -> dict[str, Any]:
-        """Everything needed to identify this configuration in a result row."""
+        """Everything needed to identify this configuration in a result row.
+
+        Includes the implementing class and every constructor argument (defaults applied), so two
+        configurations that differ in any setting never share results.
+        """
         return {
             "codec": self.name,
+            "codec_class": f"{type(self).__module__}:{type(self).__qualname__}",
+            "constructor_args": dict(getattr(self, "_constructor_args", {})),
             "family": self.family,
             "codec_sample_rate": self.sample_rate,
             "frame_rate_hz": self.frame_rate_hz,
@@ -212,6 +237,29 @@ class Codec(abc.ABC):
     @abc.abstractmethod
     def _decode(self, encoded: Encoded) -> torch.Tensor:
         """Encoded -> Tensor[B x T] (or [B x 1 x T]) at `self.sample_rate`; any length >= 0."""
+
+
+def _resolved_arguments(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Constructor arguments by name with defaults applied (``**kwargs`` flattened in)."""
+    try:
+        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+    except (TypeError, ValueError):  # a wrong call: __init__ raises the real error
+        return {"args": list(args), **kwargs}
+    bound.apply_defaults()
+    params = inspect.signature(cls.__init__).parameters
+    resolved: dict[str, Any] = {}
+    for index, (name, value) in enumerate(bound.arguments.items()):
+        if index == 0:  # self
+            continue
+        kind = params[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            resolved.update(value)
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
+            if value:
+                resolved[name] = list(value)
+        else:
+            resolved[name] = value
+    return resolved
 
 
 def _as_batch(waveform: torch.Tensor) -> torch.Tensor:

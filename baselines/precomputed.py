@@ -140,6 +140,10 @@ class PrecomputedCodec(Codec):
             f"(looked for {clip_id}.* with extensions {', '.join(AUDIO_EXTENSIONS)})"
         )
 
+    def clip_files(self, clip_id: str) -> list[str]:
+        """The stored output of `clip_id`: its content is part of the clip's result key."""
+        return [str(self.output_path(clip_id))]
+
     def reconstruct(self, waveform: torch.Tensor, sample_rate: int, clip_id: str) -> Reconstruction:
         """Load the stored reconstruction of `clip_id` at `sample_rate`, length fitted to `waveform` (Tensor[T])."""
         path = self.output_path(clip_id)

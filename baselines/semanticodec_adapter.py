@@ -60,7 +60,7 @@ class SemantiCodecCodec(Codec):
         max_batch_windows: int = 8,
         model_overrides: dict[str, Any] | None = None,
     ) -> None:
-        from semanticodec import SemantiCodec, bitrate_kbps
+        from semanticodec import SemantiCodec, bitrate_kbps, find_checkpoint_files
 
         settings: dict[str, Any] = {
             "ddim_sample_step": steps, "cfg_scale": guidance_scale, "sampler": sampler, "seed": seed,
@@ -78,6 +78,10 @@ class SemantiCodecCodec(Codec):
                 download=download, **settings,
             )
             self.weights = self.model.weights
+            # The files just loaded (same lookup, no download): their content identifies the results.
+            files = find_checkpoint_files(token_rate, semantic_vocab_size, checkpoint_path=checkpoint_path,
+                                          cache_dir=cache_dir, download=False)
+            self.weight_files = tuple(str(p) for p in (files.encoder, files.semantic_codebook, files.decoder) if p)
         self.token_rate = int(token_rate)
         self.semantic_vocab_size = int(semantic_vocab_size)
         self.steps, self.guidance_scale, self.sampler, self.seed = int(steps), float(guidance_scale), sampler, seed

@@ -10,6 +10,7 @@ run the same command again.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import sys
@@ -35,7 +36,7 @@ from benchmarks.metrics.registry import build_metric, expand_metric_names
 from benchmarks.provenance import git_revision, package_versions
 from benchmarks.report.build import build_report
 from benchmarks.runner import Runner
-from benchmarks.store import ResultStore
+from benchmarks.store import ResultStore, StoreError, StoreLost
 
 __all__ = ["main", "load_config"]
 
@@ -207,17 +208,28 @@ def run(cfg: DictConfig) -> int:
             print(f"  ! {name} runs with RANDOM WEIGHTS ({codec.weights}); its numbers are not a codec's quality")
         codecs.append(codec)
 
-    store = ResultStore(out_dir / "store.sqlite")
+    try:
+        store = ResultStore(out_dir / "store.sqlite")
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     run_id = uuid.uuid4().hex[:12]
-    store.start_run(run_id, OmegaConf.to_container(cfg, resolve=True), package_versions(), git_revision())
+    stale = store.start_run(run_id, OmegaConf.to_container(cfg, resolve=True), package_versions(), git_revision())
+    if stale:
+        print(f"note: marked {len(stale)} earlier run(s) that never finished as interrupted: {', '.join(stale)}")
     runner = Runner(store, ReconstructionCache(cfg.cache_dir), int(cfg.sample_rate), int(cfg.metric_batch_size),
                     bool(cfg.progress))
     status = "interrupted"
     try:
         summary = runner.run(codecs, metrics, clips, run_id=run_id)
         status = "finished"
+    except StoreLost as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        store.close()
+        return 1
     finally:
-        store.finish_run(run_id, status)
+        with contextlib.suppress(StoreLost):
+            store.finish_run(run_id, status)
     outputs: dict[str, MetricOutput] = {o.name: o for m in metrics.values() for o in m.outputs}
     report = build_report(store, clips, [c.name for c in codecs], outputs, out_dir,
                           float(cfg.report.confidence), bool(cfg.report.plots))
@@ -226,7 +238,8 @@ def run(cfg: DictConfig) -> int:
     print(report.markdown)
     print(
         f"\n{len(clips)} clips x {len(codecs)} codecs: {summary.reconstructed} reconstructed now, "
-        f"{summary.reused} already in the store, {summary.failed_clips} failed; {summary.scored} clip scores "
+        f"{summary.cache_hits} read from the cache, {summary.reused} already in the store, "
+        f"{summary.failed_clips} failed; {summary.scored} clip scores "
         f"computed now, {summary.failed_scores} failed ({summary.seconds:.0f} s). "
         f"Results in {out_dir}/ (table_ii.md, bitrates.md, plots/, errors.csv)."
     )

@@ -104,6 +104,7 @@ def test_run_killed_with_sigkill_resumes_without_recomputing_or_duplicating(tmp_
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    assert list(_rows(db, "runs")["status"]) == ["running"]
     before = _rows(db, "reconstructions").set_index("clip_id")
     assert 3 <= len(before) < 12, "the kill must land in the middle of the run"
     calls_before = len((tmp_path / "run.calls").read_text().split())
@@ -121,7 +122,9 @@ def test_run_killed_with_sigkill_resumes_without_recomputing_or_duplicating(tmp_
     assert len(scores) == 12 * 2  # mel_distance + its log10 output, once per clip
     assert not scores.duplicated(["clip_id", "output"]).any()
     runs = _rows(db, "runs")
-    assert list(runs["status"]) == ["running", "finished"]  # the killed run never got to say finished
+    # The killed run never got to say finished; the next start saw its process gone and said it for it.
+    assert list(runs["status"]) == ["interrupted", "finished"]
+    assert "marked 1 earlier run(s) that never finished as interrupted" in result.stdout
     assert all("torch" in v for v in runs["versions_json"])
 
 
