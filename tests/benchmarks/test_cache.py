@@ -176,21 +176,14 @@ def test_altered_cached_audio_is_never_scored_and_is_reconstructed_by_the_next_r
     pd.testing.assert_series_equal(after.sort_index(), fresh.sort_index())
 
 
-class _ReplayingCodec(PrecomputedCodec):
-    """A stored-output system that declares the file each clip is read from (`Codec.clip_files`)."""
-
-    def clip_files(self, clip_id: str) -> list[str]:
-        return [str(self.output_path(clip_id))]
-
-
-def test_replacing_a_declared_stored_output_recomputes_that_clip_only(tmp_path):
+def test_replacing_a_stored_output_recomputes_that_clip_only(tmp_path):
     write_tones(tmp_path / "clips", ["c0.wav", "c1.wav"])
     (tmp_path / "sys").mkdir()
     for name in ("c0", "c1"):
         sf.write(tmp_path / "sys" / f"{name}.wav", sf.read(tmp_path / "clips" / f"{name}.wav")[0], SR)
 
     def system() -> PrecomputedCodec:
-        codec = _ReplayingCodec(folder=str(tmp_path / "sys"), nominal_bitrate_kbps=1.0, system="sys")
+        codec = PrecomputedCodec(folder=str(tmp_path / "sys"), nominal_bitrate_kbps=1.0, system="sys")
         codec.name = "precomputed:sys"
         return codec
 
