@@ -48,7 +48,7 @@ PAPER_MEL_SCALE = 20.0
 #: Paper STFT values = this x log10-magnitude distance (fitted on the demo set; see docs/metrics.md).
 PAPER_STFT_SCALE = 10.0
 _NEAR_SILENCE_WHY = (
-    f"its spectrogram would lie on the {CLAMP_EPS:g} magnitude clamp and any estimate would score near 0"
+    f"the {CLAMP_EPS:g} magnitude clamp would decide the distance (at -163 dBFS every estimate scores 0)"
 )
 
 

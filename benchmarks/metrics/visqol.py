@@ -72,7 +72,8 @@ VISQOL_RESAMPLER = (
 )
 
 _NEAR_SILENCE_WHY = (
-    "below ViSQOL's absolute spectrogram floor (band RMS -90 dBFS) every estimate would score the ceiling"
+    "ViSQOL's absolute spectrogram floor (band RMS -90 dBFS) would decide the score"
+    " (from -93 dBFS down every estimate scores the ceiling)"
 )
 
 
