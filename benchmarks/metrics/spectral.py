@@ -14,6 +14,12 @@ The paper prints ``scale`` times it:
 * STFT: see `PAPER_STFT_SCALE` for the factor measured on the demo set.
 
 Both the raw log10 value and the paper-scaled value are written; provenance records the recipe.
+
+Near silence. The 1e-5 clamp is an absolute floor: as a reference gets quieter, more of its spectrogram sits
+on the clamp, and an estimate scaled to the reference's RMS sits there too, so the distance falls towards 0
+whatever the codec did (a speech clip at -163 dBFS gives 0.00 for every codec). A reference whose RMS is
+below `NEAR_SILENCE_DBFS` (-60 dBFS) is therefore not scored (NaN with the reason). Above it the distances
+still depend on the level (measured in docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -26,8 +32,9 @@ import torch
 import torchaudio
 
 from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
+from benchmarks.metrics.support import NEAR_SILENCE_DBFS, require_level
 
-__all__ = ["MelDistance", "STFTDistance", "log_spectral_distance", "MEL_RESOLUTIONS", "STFT_RESOLUTIONS"]
+__all__ = ["MEL_RESOLUTIONS", "STFT_RESOLUTIONS", "MelDistance", "STFTDistance", "log_spectral_distance"]
 
 #: (n_fft, n_mels) pairs of the paper's mel distance.
 MEL_RESOLUTIONS: tuple[tuple[int, int], ...] = (
@@ -40,6 +47,9 @@ CLAMP_EPS = 1e-5
 PAPER_MEL_SCALE = 20.0
 #: Paper STFT values = this x log10-magnitude distance (fitted on the demo set; see docs/metrics.md).
 PAPER_STFT_SCALE = 10.0
+_NEAR_SILENCE_WHY = (
+    f"the {CLAMP_EPS:g} magnitude clamp would decide the distance (at -163 dBFS every estimate scores 0)"
+)
 
 
 @functools.lru_cache(maxsize=32)
@@ -123,9 +133,11 @@ class _SpectralDistance(Metric):
             "match_energy": self.match_energy,
             "paper_scale": self.paper_scale,
             "sample_rate": "clip rate",
+            "min_reference_dbfs": NEAR_SILENCE_DBFS,
         }
 
     def score(self, item: ScoreItem) -> dict[str, float]:
+        require_level(item.reference, NEAR_SILENCE_DBFS, "reference", item.clip.clip_id, _NEAR_SILENCE_WHY)
         raw = log_spectral_distance(
             item.reference, item.estimate, item.sample_rate, self.resolutions, self.match_energy
         )

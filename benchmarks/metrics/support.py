@@ -4,6 +4,7 @@
 - `package_version`: installed version of a distribution, for provenance.
 - `pair_at_rate`: validate a `ScoreItem` and bring both signals to the rate a metric needs.
 - `finite`: turn a library's result into a float, or raise `MetricError` when it is not finite.
+- `require_signal` / `require_level`: refuse a digitally silent or near-silent signal with the reason.
 """
 
 from __future__ import annotations
@@ -17,7 +18,21 @@ import torch
 from baselines.dsp import resample
 from benchmarks.metrics.base import MetricError, ScoreItem
 
-__all__ = ["MetricUnavailable", "finite", "package_version", "pair_at_rate", "require_signal", "to_rate"]
+__all__ = [
+    "NEAR_SILENCE_DBFS",
+    "MetricUnavailable",
+    "finite",
+    "package_version",
+    "pair_at_rate",
+    "require_level",
+    "require_signal",
+    "rms_dbfs",
+    "to_rate",
+]
+
+#: Reference RMS (dBFS, full scale = 1.0) below which metrics whose spectrograms have an absolute floor
+#: (ViSQOL, mel and STFT distances) give NaN with the reason. See docs/metrics.md, "Near-silent references".
+NEAR_SILENCE_DBFS = -60.0
 
 
 class MetricUnavailable(MetricError):
@@ -83,6 +98,25 @@ def require_signal(signal: np.ndarray, label: str, clip_id: str) -> None:
     """Raise `MetricError` when `signal` is digital silence (nothing for the metric to compare)."""
     if not np.any(signal):
         raise MetricError(f"clip {clip_id}: {label} is digital silence")
+
+
+def rms_dbfs(signal: np.ndarray) -> float:
+    """RMS of float ndarray[T] in dB re full scale (1.0); ``-inf`` for digital silence."""
+    power = float(np.mean(np.square(np.asarray(signal, dtype=np.float64))))
+    return 10.0 * math.log10(power) if power > 0 else -math.inf
+
+
+def require_level(signal: np.ndarray, min_dbfs: float, label: str, clip_id: str, why: str) -> None:
+    """Raise `MetricError` when `signal` is digital silence or its RMS is below `min_dbfs` dBFS.
+
+    `why` says what the metric would do with such a signal; it ends the recorded reason.
+    """
+    require_signal(signal, label, clip_id)
+    level = rms_dbfs(signal)
+    if level < min_dbfs:
+        raise MetricError(
+            f"clip {clip_id}: {label} is near-silent (RMS {level:.1f} dBFS, below {min_dbfs:g} dBFS): {why}"
+        )
 
 
 def finite(value: object, what: str, clip_id: str) -> float:

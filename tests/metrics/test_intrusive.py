@@ -8,6 +8,7 @@ import pytest
 from benchmarks.metrics.base import MetricError
 from benchmarks.metrics.intrusive import PESQ, SISDR, STOI, si_sdr_db
 from benchmarks.metrics.registry import build_metric
+from benchmarks.metrics.support import rms_dbfs
 from tests.conftest import harmonic_tone, require_shared
 from tests.metrics._items import DEMO_SPEECH_CLIP, delayed, demo_pair, make_item
 
@@ -91,3 +92,21 @@ def test_pesq_rejects_a_silent_estimate_and_mismatched_lengths():
         PESQ("wb").score(make_item(x, x[:-10]))
     with pytest.raises(ValueError, match="band"):
         PESQ("fb")
+
+
+def test_near_silent_reference_si_sdr_refuses_pesq_and_stoi_are_level_invariant(speech):
+    """Speech scaled by 1e-7 (issue 8.9). SI-SDR's float32 eps then outweighs the signal energy and every
+    codec came out near 0 dB, so it gives NaN with the reason; at -40 dBFS it is unchanged. PESQ and STOI
+    normalise the level themselves: the scaled clip gets the same value as the original, so they score it.
+    """
+    ref, _, bad, rate = speech
+    tiny = 1e-7
+    result = SISDR().score_batch([make_item(tiny * ref, tiny * bad, rate)])[0]
+    assert isinstance(result, MetricError) and "reference is near-silent" in str(result), result
+    full = SISDR().score(make_item(ref, bad, rate))["si_sdr"]
+    gain = 10 ** ((-40.0 - rms_dbfs(ref)) / 20)
+    assert SISDR().score(make_item(gain * ref, gain * bad, rate))["si_sdr"] == pytest.approx(full, abs=1e-3)
+    for metric in (PESQ("wb"), STOI()):
+        name = metric.outputs[0].name
+        normal = metric.score(make_item(ref, bad, rate))[name]
+        assert metric.score(make_item(tiny * ref, tiny * bad, rate))[name] == pytest.approx(normal, abs=1e-3)

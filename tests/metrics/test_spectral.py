@@ -88,3 +88,21 @@ def test_paper_units_are_scaled_log10():
     ref, est = _pair(7)
     out = metric.score(ScoreItem(ref, est, SR, Clip("c", "/x.wav", "speech", "t")))
     assert out["mel_distance"] == pytest.approx(20 * out["mel_distance_log10"])
+
+
+@pytest.mark.parametrize("name", ["mel_distance", "stft_distance"])
+def test_near_silent_reference_gives_nan_with_reason(name, demo_dir):
+    """Real speech scaled by 1e-7 sits on the 1e-5 clamp: every codec used to score 0.00 (issue 8.9)."""
+    from benchmarks.metrics import MetricError
+    from benchmarks.metrics.support import rms_dbfs
+    from tests.metrics._items import DEMO_SPEECH_CLIP, demo_pair, make_item
+
+    ref, est, rate = demo_pair(demo_dir, "descript_codec_0_47kbps", DEMO_SPEECH_CLIP)
+    metric = build_metric(name)
+    result = metric.score_batch([make_item(1e-7 * ref, 1e-7 * est, rate)])[0]
+    assert isinstance(result, MetricError) and "reference is near-silent" in str(result), result
+    with pytest.raises(MetricError, match="digital silence"):
+        metric.score(make_item(np.zeros_like(ref), est, rate))
+    # A quiet but normal level (-40 dBFS) is still scored, and the codec is still far from the original.
+    gain = 10 ** ((-40.0 - rms_dbfs(ref)) / 20)
+    assert metric.score(make_item(gain * ref, gain * est, rate))[name] > 1.0

@@ -10,6 +10,7 @@ import soundfile as sf
 
 from benchmarks.metrics.base import MetricError
 from benchmarks.metrics.registry import build_metric
+from benchmarks.metrics.support import NEAR_SILENCE_DBFS, rms_dbfs
 from benchmarks.metrics.visqol import PROFILES, ViSQOL, VisqolSetting, measure
 from tests.conftest import harmonic_tone
 from tests.metrics._items import DEMO_SPEECH_CLIP, delayed, demo_pair, make_item
@@ -91,6 +92,8 @@ def test_profiles_record_their_settings():
         assert (pp["mode"], pp["mapping"], pp["sample_rate"], pp["profile"]) == (
             "speech", "exponential", 16_000, "paper")
         assert pp["version"] == "3.8.0"
+        assert pp["resampler"].startswith("scipy.signal.resample ") and "FFT" in pp["resampler"]
+        assert pp["min_reference_dbfs"] == NEAR_SILENCE_DBFS
     assert standard.fingerprint("speech") != paper.fingerprint("speech")
     assert standard.fingerprint("sound") == standard.fingerprint("music")
 
@@ -138,3 +141,53 @@ def test_silence_and_short_input_raise():
         metric.score(make_item(x[:1600], x[:1600]))
     results = metric.score_batch([make_item(x[:1600], x[:1600]), make_item(x, x)])
     assert isinstance(results[0], MetricError) and results[1]["visqol_paper"] > 4.9
+
+
+# -- near-silent references (issue 8.9) ----------------------------------------------------------
+
+
+def test_near_silent_reference_gives_nan_with_reason_and_a_quiet_clip_still_scores(demo_dir):
+    """Real speech scaled by 1e-7 (as in a float WAV) used to score the ceiling for any codec.
+
+    Below ViSQOL's absolute spectrogram floor every estimate scored 4.706 (lattice) / 5.000 (exponential)
+    / 4.732 (audio mode); now the reference is refused with the reason. The same clip at -40 dBFS, a quiet
+    but normal level, still scores, and a weak codec stays clearly below the original.
+    """
+    ref, est, rate = demo_pair(demo_dir, "descript_codec_0_47kbps", DEMO_SPEECH_CLIP)
+    tiny = 1e-7
+    assert rms_dbfs(tiny * ref) < -150
+    cases = [("standard", "speech"), ("standard", "music"), ("paper", "speech")]
+    for profile, domain in cases:
+        metric = ViSQOL(profile)
+        result = metric.score_batch([make_item(tiny * ref, tiny * est, rate, domain=domain)])[0]
+        assert isinstance(result, MetricError), (profile, domain, result)
+        assert "reference is near-silent" in str(result) and "dBFS" in str(result)
+    gain = 10 ** ((-40.0 - rms_dbfs(ref)) / 20)
+    for profile, domain in cases[1:]:
+        metric = ViSQOL(profile)
+        name = metric.outputs[0].name
+        codec = metric.score(make_item(gain * ref, gain * est, rate, domain=domain))[name]
+        original = metric.score(make_item(gain * ref, gain * ref, rate, domain=domain))[name]
+        assert 1.0 <= codec < original - 0.2 <= 5.0, (profile, domain, codec, original)
+
+
+# -- resampler (issue 8.13) ----------------------------------------------------------------------
+
+
+def test_upsampling_reproduces_the_48k_score_of_a_band_limited_conformance_pair(visqol_conformance_dir):
+    """The C++ conformance pair CA01 (48 kHz) band-limited to 7.6 kHz, taken to 16 kHz and scored by the
+    standard profile's audio mode (which upsamples to 48 kHz) must give the score of the 48 kHz pair itself:
+    the resampler should add nothing and remove nothing. The suite's torchaudio filter missed by 0.145 MOS.
+    """
+    from scipy.signal import fftconvolve, firwin
+
+    ref48, rate = _read_mono(visqol_conformance_dir / "testdata/clean_speech/CA01_01.wav")
+    deg48, _ = _read_mono(visqol_conformance_dir / "testdata/clean_speech/transcoded_CA01_01.wav")
+    assert rate == 48_000
+    n = min(ref48.size, deg48.size) // 3 * 3
+    taps = firwin(4801, 7600.0, window=("kaiser", 12.0), fs=rate)  # > 100 dB stop band from 8 kHz
+    ref48, deg48 = (fftconvolve(x[:n], taps, mode="same") for x in (ref48, deg48))
+    expected = measure(ref48, deg48, rate, PROFILES["standard"]["music"])
+    metric = ViSQOL("standard")
+    ours = metric.score(make_item(ref48[::3], deg48[::3], 16_000, domain="music"))["visqol"]
+    assert ours == pytest.approx(expected, abs=0.005)
