@@ -102,7 +102,8 @@ def evaluate(
         overrides: Hydra overrides, as a list (``["max_clips=5", "dataset.folder.root=/x"]``) or a
             dict (``{"max_clips": 5}``).
         name: experiment name; results go to ``<output_root>/<name>/``.
-        verbose: print the run's table and notices (the command line's output); False keeps quiet.
+        verbose: print the run's table, notices and progress bars (the command line's output);
+            False keeps quiet (progress bars too, unless `overrides` sets ``progress``).
 
     Returns:
         `Results` restricted to the selected codecs and clips of this evaluation.
@@ -124,6 +125,8 @@ def evaluate(
             override_list.append(f"{key}={_override_value(joined)}")
     if name is not None:
         override_list.append(f"name={_override_value(name)}")
+    if not verbose and not any(o.lstrip("+~").startswith("progress=") for o in override_list):
+        override_list.append("progress=false")
     cfg = run_module.load_config(override_list)
     out = io.StringIO()
     with scoped_registrations(), contextlib.nullcontext() if verbose else contextlib.redirect_stdout(out):
