@@ -205,8 +205,13 @@ def open_store(folder: str | Path) -> ResultStore:
     return ResultStore(path / STORE_FILE)
 
 
+#: Columns that tie a score to the exact reconstruction it scored, when the store records them.
+VERSION_COLUMNS = ("codec_fingerprint", "clip_fingerprint")
+
+
 def per_clip_scores(store: ResultStore) -> pd.DataFrame:
-    """Every score of `store` with the clip's domain and duration (`PER_CLIP_COLUMNS`).
+    """Every score of `store` with the clip's domain and duration (`PER_CLIP_COLUMNS`, then any
+    further columns the store has, e.g. the codec and clip fingerprints).
 
     Only scores of a reconstruction that is currently ``ok`` are kept; scores of clips whose
     reconstruction has since failed or vanished do not describe any audio the store still knows.
@@ -215,8 +220,11 @@ def per_clip_scores(store: ResultStore) -> pd.DataFrame:
     recons = store.reconstructions()
     if scores.empty or recons.empty:
         return pd.DataFrame(columns=PER_CLIP_COLUMNS)
-    ok = recons[recons["status"] == "ok"][["codec", "dataset", "clip_id", "domain", "duration_s"]]
-    frame = scores.merge(ok, on=["codec", "dataset", "clip_id"], how="inner")
+    keys = ["codec", "dataset", "clip_id"] + [
+        c for c in VERSION_COLUMNS if c in scores.columns and c in recons.columns
+    ]
+    ok = recons[recons["status"] == "ok"][keys + ["domain", "duration_s"]]
+    frame = scores.merge(ok, on=keys, how="inner")
     extra = [c for c in frame.columns if c not in PER_CLIP_COLUMNS and c != "created_at"]
     return frame[PER_CLIP_COLUMNS + extra].reset_index(drop=True)
 

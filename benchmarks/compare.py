@@ -162,6 +162,8 @@ class Comparison:
             value_b, difference (B - A).
         not_compared: outputs/domains or clips left out, with the reason.
         settings: resamples, seed, confidence, tie tolerance.
+        codec_fingerprints: per side ("A", "B"), the codec fingerprints (resolved configuration and
+            weight contents) of the compared rows, where the store records them.
     """
 
     a: System
@@ -170,6 +172,7 @@ class Comparison:
     pairs: pd.DataFrame
     not_compared: pd.DataFrame
     settings: dict[str, float]
+    codec_fingerprints: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 _ROW_COLUMNS = [
@@ -312,26 +315,9 @@ def compare(
 
     merged = frame_a.merge(frame_b, on=_PAIR_KEYS, how="outer", suffixes=("_a", "_b"), indicator=True)
     merged["domain"] = merged["domain_a"].fillna(merged["domain_b"])
-    both = merged["_merge"] == "both"
-    domain_clash = both & (merged["domain_a"] != merged["domain_b"])
-    duration_clash = (
-        both
-        & ~domain_clash
-        & (
-            (merged["duration_s_a"].astype(float) - merged["duration_s_b"].astype(float)).abs()
-            > DURATION_TOLERANCE_S
-        )
-    )
-    for mask, why in (
-        (domain_clash, "same clip id, different domain"),
-        (duration_clash, "same clip id, different duration: not the same audio"),
-    ):
-        clashes = merged[mask].drop_duplicates(["dataset", "clip_id"])
-        for _, row in clashes.iterrows():
-            not_compared.append(
-                {"output": "", "domain": row["domain"], "reason": f"{row['dataset']}/{row['clip_id']}: {why}"}
-            )
-    merged = merged[~domain_clash & ~duration_clash]
+    keep_rows, clashes = _same_audio(merged)
+    not_compared.extend(clashes)
+    merged = merged[keep_rows]
 
     rows, pair_frames = [], []
     for (output, domain), group in merged.groupby(["output", "domain"], sort=True):
@@ -447,7 +433,40 @@ def compare(
             "confidence": confidence,
             "tie_tolerance": tie_tolerance,
         },
+        codec_fingerprints={"A": _codec_fingerprints(frame_a), "B": _codec_fingerprints(frame_b)},
     )
+
+
+def _codec_fingerprints(frame: pd.DataFrame) -> list[str]:
+    if "codec_fingerprint" not in frame.columns:
+        return []
+    return sorted(set(frame["codec_fingerprint"].dropna().astype(str)))
+
+
+def _same_audio(merged: pd.DataFrame) -> tuple[pd.Series, list[dict[str, object]]]:
+    """Mask of merged rows whose A and B sides describe the same clip audio, and the clashes found.
+
+    The same dataset and clip id is not enough across result folders (a dataset root may have
+    changed): the domain, the duration and, where the store records it, the clip fingerprint
+    (content, segment, evaluation rate) must agree.
+    """
+    both = merged["_merge"] == "both"
+    checks = [(merged["domain_a"] != merged["domain_b"], "same clip id, different domain")]
+    duration = (merged["duration_s_a"].astype(float) - merged["duration_s_b"].astype(float)).abs()
+    checks.append((duration > DURATION_TOLERANCE_S, "same clip id, different duration: not the same audio"))
+    if {"clip_fingerprint_a", "clip_fingerprint_b"} <= set(merged.columns):
+        differs = merged["clip_fingerprint_a"].astype(str) != merged["clip_fingerprint_b"].astype(str)
+        checks.append((differs, "same clip id, different clip fingerprint: other content or evaluation rate"))
+    bad = pd.Series(False, index=merged.index)
+    clashes: list[dict[str, object]] = []
+    for mask, why in checks:
+        new = both & mask & ~bad
+        for _, row in merged[new].drop_duplicates(["dataset", "clip_id"]).iterrows():
+            clashes.append(
+                {"output": "", "domain": row["domain"], "reason": f"{row['dataset']}/{row['clip_id']}: {why}"}
+            )
+        bad |= new
+    return ~bad, clashes
 
 
 def _verdict(low: float, high: float, p_value: float, higher_is_better: bool, confidence: float) -> str:
@@ -568,6 +587,11 @@ def plot_differences(comparison: Comparison, out_dir: Path) -> dict[tuple[str, s
     return written
 
 
+def _fp_note(comparison: Comparison, side: str) -> str:
+    found = comparison.codec_fingerprints.get(side) or []
+    return f" (codec fingerprint {markdown_escape(', '.join(found))})" if found else ""
+
+
 def to_markdown(
     comparison: Comparison,
     plots: dict[tuple[str, str, str], Path] | None = None,
@@ -583,8 +607,8 @@ def to_markdown(
             f"vs A = {markdown_escape(a.label(with_folder))}"
         ),
         "",
-        f"- A: codec {markdown_escape(a.codec)} in {markdown_escape(a.folder)}",
-        f"- B: codec {markdown_escape(b.codec)} in {markdown_escape(b.folder)}",
+        f"- A: codec {markdown_escape(a.codec)} in {markdown_escape(a.folder)}{_fp_note(comparison, 'A')}",
+        f"- B: codec {markdown_escape(b.codec)} in {markdown_escape(b.folder)}{_fp_note(comparison, 'B')}",
         (
             "- Clips: those both systems scored successfully (same dataset and clip id, finite values, same "
             "metric fingerprint)."
@@ -609,6 +633,13 @@ def to_markdown(
         ),
         "|---|---|---:|---:|---:|---:|---|---:|---|---|---|",
     ]
+    fps = comparison.codec_fingerprints
+    if fps.get("A") and fps.get("A") == fps.get("B"):
+        lines.insert(
+            4,
+            "- A and B ran the same codec configuration and weights (same codec fingerprint); "
+            "any difference comes from elsewhere (clips, metric settings, randomness).",
+        )
     several = comparison.rows.groupby(["output", "domain"])["fingerprint"].transform("nunique") > 1
     for (_, row), multi in zip(comparison.rows.iterrows(), several, strict=True):
         arrow = {True: " ↑", False: " ↓"}.get(row["higher_is_better"], " (direction unknown)")
@@ -662,6 +693,8 @@ def write_comparison(comparison: Comparison, out_dir: Path, plots: bool = True) 
         confidence=comparison.settings["confidence"],
         resamples=int(comparison.settings["resamples"]),
         seed=int(comparison.settings["seed"]),
+        codec_fingerprint_a=";".join(comparison.codec_fingerprints.get("A") or []),
+        codec_fingerprint_b=";".join(comparison.codec_fingerprints.get("B") or []),
     )
     _safe_frame(rows).to_csv(paths["comparison.csv"], index=False)
     _safe_frame(comparison.pairs).to_csv(paths["pairs.csv"], index=False)

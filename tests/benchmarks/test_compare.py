@@ -5,6 +5,7 @@ and one-line errors for user mistakes."""
 from __future__ import annotations
 
 import csv
+import inspect
 import math
 import subprocess
 import sys
@@ -121,6 +122,10 @@ MEL = MelDistance()
 SISDR_METRIC = SISDR()
 
 
+# Stores that key rows by codec and clip fingerprints need them on every row; older ones take none.
+_VERSIONED = "codec_fingerprint" in inspect.signature(ResultStore.add_scores).parameters
+
+
 def _add(
     store: ResultStore,
     codec: str,
@@ -132,11 +137,14 @@ def _add(
     duration_s: float = 2.0,
     mel_metric: MelDistance = MEL,
     status: str = "ok",
+    codec_fingerprint: str = "cfg0",
 ) -> None:
+    """One clip of one system: its reconstruction row and its mel distance (and SI-SDR) scores."""
+    key = {"codec": codec, "dataset": "ds", "clip_id": clip_id}
+    if _VERSIONED:
+        key.update(codec_fingerprint=f"{codec_fingerprint}", clip_fingerprint=f"{clip_id}-{duration_s}")
     store.add_reconstruction(
-        codec=codec,
-        dataset="ds",
-        clip_id=clip_id,
+        **key,
         domain=domain,
         duration_s=duration_s,
         status=status,
@@ -146,9 +154,7 @@ def _add(
         return
     prov = mel_metric.provenance(domain)
     store.add_scores(
-        codec=codec,
-        dataset="ds",
-        clip_id=clip_id,
+        **key,
         metric="mel_distance",
         fingerprint=fingerprint(prov),
         provenance=prov,
@@ -158,13 +164,7 @@ def _add(
     if si_sdr is not None:
         prov = SISDR_METRIC.provenance(domain)
         store.add_scores(
-            codec=codec,
-            dataset="ds",
-            clip_id=clip_id,
-            metric="si_sdr",
-            fingerprint=fingerprint(prov),
-            provenance=prov,
-            values={"si_sdr": si_sdr},
+            **key, metric="si_sdr", fingerprint=fingerprint(prov), provenance=prov, values={"si_sdr": si_sdr}
         )
 
 
@@ -273,9 +273,25 @@ def test_two_folders_pair_only_same_metric_settings_and_same_audio(tmp_path):
         for i in range(6):
             _add(s_old, "semanticodec@1.4kbps", f"c{i}", mel=5.0 + 0.1 * i, si_sdr=1.0 + i)
             # New checkpoint: mel distance scored with other settings, SI-SDR with the same ones.
-            _add(s_new, "semanticodec@1.4kbps", f"c{i}", mel=4.0, si_sdr=2.0 + i, mel_metric=other_mel)
+            _add(
+                s_new,
+                "semanticodec@1.4kbps",
+                f"c{i}",
+                mel=4.0,
+                si_sdr=2.0 + i,
+                mel_metric=other_mel,
+                codec_fingerprint="cfg1",
+            )
         _add(s_old, "semanticodec@1.4kbps", "moved", mel=5.0, si_sdr=1.0, duration_s=3.0)
-        _add(s_new, "semanticodec@1.4kbps", "moved", mel=5.0, si_sdr=9.0, duration_s=4.0)
+        _add(
+            s_new,
+            "semanticodec@1.4kbps",
+            "moved",
+            mel=5.0,
+            si_sdr=9.0,
+            duration_s=4.0,
+            codec_fingerprint="cfg1",
+        )
     out = tmp_path / "cmp"
     assert (
         main([str(old), str(new), "--a", "semanticodec@1.4kbps", "--out", str(out), "--resamples", "500"])
@@ -291,6 +307,9 @@ def test_two_folders_pair_only_same_metric_settings_and_same_audio(tmp_path):
     assert "ds/moved: same clip id, different duration" in reasons
     md = (out / "comparison.md").read_text()
     assert "## Not compared" in md and "metric settings differ" in md
+    if _VERSIONED:  # stores that record codec fingerprints: each side's is shown
+        assert "codec fingerprint cfg0" in md and "codec fingerprint cfg1" in md
+        assert "same codec configuration" not in md
 
 
 def test_default_output_folder_and_single_codec_folders(tmp_path):
@@ -300,7 +319,10 @@ def test_default_output_folder_and_single_codec_folders(tmp_path):
             _add(s_old, "dac@6kbps", f"c{i}", mel=5.0 + i)
             _add(s_new, "dac@6kbps", f"c{i}", mel=4.0 + i)
     assert main([str(old), str(new), "--no-plots", "--resamples", "200"]) == 0
-    assert (new / "compare" / "dac_6kbps_vs_old-dac_6kbps" / "comparison.csv").is_file()
+    out = new / "compare" / "dac_6kbps_vs_old-dac_6kbps"
+    assert (out / "comparison.csv").is_file()
+    if _VERSIONED:
+        assert "same codec configuration and weights" in (out / "comparison.md").read_text()
 
 
 def _error(argv: list[str], capsys) -> str:
