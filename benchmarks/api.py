@@ -21,8 +21,10 @@ import io
 import logging
 import math
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -109,7 +111,9 @@ def evaluate(
         `Results` restricted to the selected codecs and clips of this evaluation.
 
     Raises:
-        EvaluationError: the run reported failure (non-zero status) or produced no store.
+        EvaluationError: the run reported failure (non-zero status) or produced no store. A run
+            that scored something but could not run every requested configuration (the command
+            line's "incomplete" status) returns its results with a warning instead.
         ConfigError, DatasetError, KeyError: a wrong override, dataset or name (the message says which).
     """
     from baselines.registry import scoped_registrations
@@ -128,21 +132,34 @@ def evaluate(
     if not verbose and not any(o.lstrip("+~").startswith("progress=") for o in override_list):
         override_list.append("progress=false")
     cfg = run_module.load_config(override_list)
-    out = io.StringIO()
-    with scoped_registrations(), contextlib.nullcontext() if verbose else contextlib.redirect_stdout(out):
+    quiet = io.StringIO()
+    with scoped_registrations(), contextlib.ExitStack() as stack:
+        if not verbose:
+            stack.enter_context(contextlib.redirect_stdout(quiet))
+            stack.enter_context(contextlib.redirect_stderr(quiet))
+        _prepare(run_module, cfg)
         status = run_module.run(cfg)
         clips = run_module.load_clips(cfg)
         run_module.register_precomputed(cfg)
         selected, _ = run_module.select_codecs(cfg)
     if status != 0:
-        tail = out.getvalue().strip().splitlines()[-5:]
-        raise EvaluationError(
-            f"the run ended with status {status}" + (": " + " / ".join(tail) if tail else "")
-        )
+        tail = " / ".join(quiet.getvalue().strip().splitlines()[-3:]) or "see the messages above"
+        if status != getattr(run_module, "EXIT_INCOMPLETE", None):
+            raise EvaluationError(f"the run ended with status {status}: {tail}")
+        warnings.warn(f"the evaluation is incomplete (status {status}): {tail}", stacklevel=2)
     folder = Path(cfg.output_root) / str(cfg.name)
     results = load_results(folder, confidence=float(cfg.report.confidence))
     keys = {(c.dataset, c.clip_id) for c in clips}
     return _restrict(results, selected, keys, float(cfg.report.confidence))
+
+
+def _prepare(run_module: Any, cfg: Any) -> None:
+    """What the command line does between composing the configuration and running it (registering
+    the configuration's own codec entries), where this version of `benchmarks.run` has those steps."""
+    if hasattr(run_module, "register_codec_configs"):
+        run_module.register_codec_configs(cfg)
+    if hasattr(run_module, "register_class_selections"):
+        run_module.register_class_selections(str(cfg.codecs))
 
 
 @contextlib.contextmanager
