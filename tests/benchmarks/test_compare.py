@@ -416,3 +416,38 @@ def test_real_run_of_two_demo_systems(tmp_path, capsys):
     a, b = mel["value_a"].to_numpy(), mel["value_b"].to_numpy()
     assert table.loc["mel_distance", "wins"] == int(np.sum(b < a))  # lower mel distance is better
     assert table.loc["mel_distance", "wilcoxon_p"] == pytest.approx(stats.wilcoxon(b, a).pvalue)
+
+
+def test_direction_of_an_unregistered_metric_comes_from_the_runs_summary(tmp_path):
+    """A metric this process cannot build (out-of-tree, or its package missing here): the direction
+    the run wrote to summary.csv is used; without it, no win/loss is claimed."""
+    folder = tmp_path / "run"
+    prov = {"implementation": "my lab's metric", "version": "2"}
+    with ResultStore(folder / "store.sqlite") as store:
+        for i, (a, b) in enumerate([(1.0, 2.0), (2.0, 2.5), (3.0, 2.0), (1.5, 3.0)]):
+            for codec, value in (("a", a), ("b", b)):
+                _add(store, codec, f"c{i}", mel=5.0)
+                key = {"codec": codec, "dataset": "ds", "clip_id": f"c{i}"}
+                if _VERSIONED:
+                    key.update(codec_fingerprint="cfg0", clip_fingerprint=f"c{i}-2.0")
+                store.add_scores(
+                    **key,
+                    metric="lab_metric",
+                    fingerprint=fingerprint(prov),
+                    provenance=prov,
+                    values={"lab_score": value},
+                )
+    argv = [str(folder), "--a", "a", "--b", "b", "--metrics", "lab_score", "--no-plots", "--out"]
+    assert main([*argv, str(tmp_path / "unknown")]) == 0
+    row = _read(tmp_path / "unknown").loc["lab_score"]
+    assert row["verdict"] == "direction unknown" and math.isnan(row["wins"])
+    assert row["mean_difference"] == pytest.approx(0.5)
+    assert "lab\\_score (direction unknown)" in (tmp_path / "unknown" / "comparison.md").read_text()
+    for higher, expected in ((True, (3, 0, 1)), (False, (1, 0, 3))):
+        pd.DataFrame(
+            [{"codec": "a", "output": "lab_score", "higher_is_better": higher, "unit": "pts"}]
+        ).to_csv(folder / "summary.csv", index=False)
+        out = tmp_path / f"higher_{higher}"
+        assert main([*argv, str(out)]) == 0
+        row = _read(out).loc["lab_score"]
+        assert (row["wins"], row["ties"], row["losses"]) == expected and row["unit"] == "pts"
