@@ -219,7 +219,11 @@ def open_store(folder: str | Path) -> ResultStore:
         raise EvaluationError(f"result folder {path} does not exist")
     if not (path / STORE_FILE).is_file():
         raise EvaluationError(f"{path} holds no results ({STORE_FILE} not found)")
-    return ResultStore(path / STORE_FILE)
+    try:
+        return ResultStore(path / STORE_FILE)
+    except Exception as exc:  # noqa: BLE001 - sqlite3.DatabaseError, or the store refusing the file
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise EvaluationError(f"{path / STORE_FILE} is not a usable result store ({reason})") from None
 
 
 #: Columns that tie a score to the exact reconstruction it scored, when the store records them.

@@ -343,6 +343,9 @@ def test_user_mistakes_give_one_line_errors(one_run, tmp_path, capsys):
     assert "choose one with --a" in _error([str(one_run), str(one_run)], capsys)
     assert "not scored" in _error([str(one_run), "--a", "old", "--b", "new|<b>", "--metrics", "wer"], capsys)
     assert "--resamples" in _error([str(one_run), "--a", "old", "--b", "new|<b>", "--resamples", "0"], capsys)
+    (tmp_path / "corrupt").mkdir()
+    (tmp_path / "corrupt" / "store.sqlite").write_bytes(b"this is not a database" * 100)
+    assert "not a usable result store" in _error([str(tmp_path / "corrupt"), "--a", "x", "--b", "y"], capsys)
     # No clip in common.
     other = tmp_path / "other"
     with ResultStore(other / "store.sqlite") as store:
