@@ -77,16 +77,16 @@ def paired_bootstrap_ci(
     """Percentile-bootstrap interval of mean(b - a), resampling clips (pairs) with replacement.
 
     The same draws as ``scipy.stats.bootstrap((a, b), lambda a, b, axis: np.mean(b - a, axis=axis),
-    paired=True, method="percentile", n_resamples=resamples, batch=batch,
-    rng=np.random.default_rng(seed))``: ``resamples`` rows of n indices from ``default_rng(seed)``,
-    ``batch`` rows at a time, and linear-interpolation quantiles.
+    paired=True, method="percentile", n_resamples=resamples, rng=np.random.default_rng(seed))``:
+    ``resamples`` rows of n indices from ``default_rng(seed)`` (drawing them in batches does not
+    change them), and linear-interpolation quantiles.
 
     Args:
         a, b: float ndarray[n], paired values (finite).
         confidence: two-sided level, e.g. 0.95.
         resamples: number of bootstrap resamples.
         seed: seed of `numpy.random.default_rng`, so a report can be regenerated exactly.
-        batch: resamples drawn at once (None: all, up to ~16 M indices per batch).
+        batch: resamples drawn at once, to bound memory (None: up to 4 M indices per batch).
 
     Returns:
         (low, high); (NaN, NaN) for fewer than two pairs.
@@ -99,7 +99,7 @@ def paired_bootstrap_ci(
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     if resamples < 1:
         raise ValueError(f"resamples must be positive, got {resamples}")
-    step = int(batch) if batch else max(1, min(resamples, 16_000_000 // n))
+    step = int(batch) if batch else max(1, min(resamples, 4_000_000 // n))
     rng = np.random.default_rng(seed)
     means = []
     for start in range(0, resamples, step):

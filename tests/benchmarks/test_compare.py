@@ -38,8 +38,11 @@ def _mean_difference(a, b, axis=-1):
 
 
 # -- statistics ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("n", "seed", "batch"), [(7, 0, None), (40, 1, None), (123, 5, 317), (2, 9, None)])
+@pytest.mark.parametrize(
+    ("n", "seed", "batch"), [(7, 0, None), (40, 1, None), (123, 5, 317), (2, 9, None), (501, 2, 7)]
+)
 def test_bootstrap_interval_equals_scipy_paired_percentile(n, seed, batch):
+    """Same seed, same draws, same interval as scipy (which draws all resamples at once here)."""
     rng = np.random.default_rng(100 + n)
     a = rng.normal(3.0, 1.0, n)
     b = a + rng.normal(0.2, 0.5, n)
@@ -52,7 +55,6 @@ def test_bootstrap_interval_equals_scipy_paired_percentile(n, seed, batch):
             method="percentile",
             confidence_level=confidence,
             n_resamples=3000,
-            batch=batch,
             vectorized=True,
             rng=np.random.default_rng(seed),
         ).confidence_interval
