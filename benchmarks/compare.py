@@ -325,6 +325,12 @@ def compare(
         fps_a = set(group.loc[group["_merge"] != "right_only", "fingerprint"])
         fps_b = set(group.loc[group["_merge"] != "left_only", "fingerprint"])
         shared = sorted(fps_a & fps_b)
+        if not fps_a or not fps_b:
+            side = "A" if fps_a else "B"
+            not_compared.append(
+                {"output": output, "domain": domain, "reason": f"scored for {side} only; nothing to pair"}
+            )
+            continue
         if not shared:
             prov_a = group.loc[group["_merge"] == "left_only", "provenance_json_a"].iloc[0]
             prov_b = group.loc[group["_merge"] == "right_only", "provenance_json_b"].iloc[0]

@@ -314,6 +314,24 @@ def test_two_folders_pair_only_same_metric_settings_and_same_audio(tmp_path):
         assert "same codec configuration" not in md
 
 
+def test_an_output_scored_for_one_system_only_is_listed_not_paired(tmp_path, capsys):
+    folder = tmp_path / "run"
+    with ResultStore(folder / "store.sqlite") as store:
+        for i in range(3):
+            _add(store, "a", f"c{i}", mel=5.0 + i)
+            _add(store, "b", f"c{i}", mel=4.0 + i, si_sdr=3.0)  # only B was scored with SI-SDR
+    out = tmp_path / "cmp"
+    assert main([str(folder), "--a", "a", "--b", "b", "--out", str(out), "--no-plots"]) == 0
+    assert list(_read(out).index) == ["mel_distance"]
+    skipped = pd.read_csv(out / "not_compared.csv")
+    assert skipped.to_dict("records") == [
+        {"output": "si_sdr", "domain": "speech", "reason": "scored for B only; nothing to pair"}
+    ]
+    assert "no clip that both scored" in _error(
+        [str(folder), "--a", "a", "--b", "b", "--metrics", "si_sdr", "--out", str(out)], capsys
+    )
+
+
 def test_default_output_folder_and_single_codec_folders(tmp_path):
     old, new = tmp_path / "old", tmp_path / "new"
     with ResultStore(old / "store.sqlite") as s_old, ResultStore(new / "store.sqlite") as s_new:
