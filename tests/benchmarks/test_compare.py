@@ -7,6 +7,9 @@ from __future__ import annotations
 import csv
 import inspect
 import math
+import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -474,3 +477,36 @@ def test_direction_of_an_unregistered_metric_comes_from_the_runs_summary(tmp_pat
         assert main([*argv, str(out)]) == 0
         row = _read(out).loc["lab_score"]
         assert (row["wins"], row["ties"], row["losses"]) == expected and row["unit"] == "pts"
+
+
+def _documented_commands() -> list[str]:
+    """The bash commands of the "Comparing two systems" section (README, or docs/ before it moves)."""
+    for path in (REPO_ROOT / "README.md", REPO_ROOT / "docs" / "compare_and_api.md"):
+        text = path.read_text() if path.is_file() else ""
+        if "### Comparing two systems" in text:
+            section = text.split("### Comparing two systems", 1)[1].split("\n### ", 1)[0]
+            blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+            return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+    pytest.fail("no 'Comparing two systems' section in README.md or docs/compare_and_api.md")
+
+
+@pytest.mark.slow
+def test_documented_comparison_commands_run_as_written(tmp_path):
+    """The first documented block, run from a fresh folder on the embedded corpus (2 clips)."""
+    corpus = REPO_ROOT / "data" / "embedded"
+    if not (corpus / "manifest.csv").is_file():
+        pytest.skip("embedded corpus not built (python -m benchmarks.datasets.embedded build)")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "embedded").symlink_to(corpus)
+    commands = [c for c in _documented_commands() if "results/mine" in c or "name=mine" in c]
+    assert len(commands) == 2 and "benchmarks.run" in commands[0] and "benchmarks.compare" in commands[1]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    for command, extra in zip(commands, (["max_clips=2", "progress=false"], []), strict=True):
+        argv = [sys.executable, *shlex.split(command)[1:], *extra]
+        done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=1800, env=env)
+        assert done.returncode == 0, (command, done.stderr[-3000:])
+        assert "Traceback" not in done.stderr
+    table = pd.read_csv(
+        tmp_path / "results" / "mine" / "compare" / "opus_6kbps_vs_codec2_3200" / "comparison.csv"
+    )
+    assert set(table["output"]) == {"mel_distance", "si_sdr"} and (table["n_pairs"] == 2).all()
