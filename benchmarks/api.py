@@ -22,7 +22,7 @@ import logging
 import math
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,9 +117,7 @@ def evaluate(
         ConfigError, DatasetError, KeyError: a wrong override, dataset or name (the message says which).
     """
     from baselines.registry import scoped_registrations
-
-    with _caller_backend_kept():
-        from benchmarks import run as run_module
+    from benchmarks import run as run_module
 
     args = list(overrides.items()) if isinstance(overrides, dict) else None
     override_list = [f"{k}={_override_value(v)}" for k, v in args] if args is not None else list(overrides)
@@ -160,20 +158,6 @@ def _prepare(run_module: Any, cfg: Any) -> None:
         run_module.register_codec_configs(cfg)
     if hasattr(run_module, "register_class_selections"):
         run_module.register_class_selections(str(cfg.codecs))
-
-
-@contextlib.contextmanager
-def _caller_backend_kept() -> Iterator[None]:
-    """Give matplotlib back the backend it had: the report's plotting module selects Agg on import,
-    which would leave a notebook without inline figures."""
-    import matplotlib
-
-    before = dict.__getitem__(matplotlib.rcParams, "backend")  # without resolving an automatic choice
-    try:
-        yield
-    finally:
-        if dict.__getitem__(matplotlib.rcParams, "backend") != before:
-            matplotlib.use(before)
 
 
 def _override_value(value: object) -> str:

@@ -12,12 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from benchmarks.report.escape import file_component  # noqa: E402
+from benchmarks.report.escape import file_component
 
 __all__ = ["plot_bitrate_quality"]
 
@@ -34,7 +33,7 @@ def plot_bitrate_quality(summary: pd.DataFrame, codecs: pd.DataFrame, out_dir: P
         return []
     info = codecs.set_index("codec")
     written = []
-    with plt.rc_context({"text.usetex": False}):
+    with matplotlib.rc_context({"text.usetex": False}):
         for (label, domain), group in summary.groupby(["label", "domain"], sort=False):
             path = _plot_one(str(label), str(domain), group, info, out_dir)
             if path is not None:
@@ -52,7 +51,10 @@ def _plot_one(label: str, domain: str, group: pd.DataFrame, info: pd.DataFrame, 
         return None
     higher = bool(group["higher_is_better"].iloc[0])
     unit = group["unit"].iloc[0] if isinstance(group["unit"].iloc[0], str) else ""
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    # The object API with the Agg canvas: the caller's (e.g. a notebook's) backend is never switched.
+    fig = Figure(figsize=(6.4, 4.2))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     handles, names = [], []
     for family, fam in data.groupby("family", sort=True):
         fam = fam.sort_values("kbps")
@@ -80,5 +82,4 @@ def _plot_one(label: str, domain: str, group: pd.DataFrame, info: pd.DataFrame, 
     stem = out_dir / file_component(f"{label}_{domain}")
     fig.savefig(f"{stem}.png", dpi=120)
     fig.savefig(f"{stem}.svg", metadata={"Date": None})
-    plt.close(fig)
     return Path(f"{stem}.png")
