@@ -35,6 +35,7 @@ __all__ = [
     "availability",
     "build_codec",
     "codec_names",
+    "entry_point_specs",
     "expand_codec_names",
     "get_spec",
     "register_codec",
@@ -195,10 +196,18 @@ def _ensure_catalog() -> None:
     _catalog_read = True
     for spec in builtin_specs():
         _REGISTRY[spec.name] = spec
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if _lookup(entry.name) is None:
-            _REGISTRY[entry.name] = CodecSpec(
-                name=entry.name, target=entry.value, kwargs={}, family=entry.name, nominal_bitrate_kbps=math.nan,
-                description=f"from the installed package {entry.dist.name if entry.dist else '?'}",
-                key=config_key(entry.name),
-            )
+    for spec in entry_point_specs():
+        if _lookup(spec.name) is None and _lookup(spec.key) is None:
+            _REGISTRY[spec.name] = spec
+
+
+def entry_point_specs() -> list[CodecSpec]:
+    """One configuration per entry point of `ENTRY_POINT_GROUP` (name = label, value = the class, no arguments)."""
+    return [
+        CodecSpec(
+            name=entry.name, target=entry.value, kwargs={}, family=entry.name, nominal_bitrate_kbps=math.nan,
+            description=f"from the installed package {entry.dist.name if entry.dist else '?'}",
+            key=config_key(entry.name),
+        )
+        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP)
+    ]

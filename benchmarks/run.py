@@ -32,6 +32,7 @@ from baselines.catalog import BUILTIN_CONFIG_DIR, CodecSpec, config_key, spec_fr
 from baselines.registry import (
     availability,
     build_codec,
+    entry_point_specs,
     expand_codec_names,
     get_spec,
     register_codec,
@@ -75,8 +76,16 @@ def codec_config_keys(config_dirs: list[Path]) -> list[str]:
     from baselines.catalog import read_config_dir
 
     keys = [spec.key for spec in read_config_dir(BUILTIN_CONFIG_DIR)]
+    builtin = set(keys)
     for directory in config_dirs:
-        keys += sorted(p.stem for p in (directory / "codec").glob("*.yaml") if p.stem not in keys)
+        for path in sorted((directory / "codec").glob("*.yaml")):
+            if path.stem in builtin:
+                raise ConfigError(
+                    f"{path}: {path.stem} is a built-in configuration; give the file another name, or change "
+                    f"the built-in one's arguments with codec.{path.stem}.<argument>=<value>"
+                )
+            if path.stem not in keys:
+                keys.append(path.stem)
     return keys
 
 
@@ -107,7 +116,11 @@ def load_config(overrides: list[str], config_dirs: list[str | Path] | None = Non
     for directory in dirs:
         if not directory.is_dir():
             raise ConfigError(f"--config-dir {directory}: not a folder")
-    composed = [f"+codec@codec.{key}={key}" for key in codec_config_keys(dirs)]
+    keys = codec_config_keys(dirs)
+    composed = [f"+codec@codec.{key}={key}" for key in keys]
+    for spec in entry_point_specs():  # installed packages' codecs, so codec.<key>.<arg>= reaches them too
+        if spec.key not in keys and "'" not in spec.target + spec.name:
+            composed += [f"+codec.{spec.key}._target_='{spec.target}'", f"+codec.{spec.key}._label_='{spec.name}'"]
     if dirs:
         composed.insert(0, "hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs) + "]")
     try:
