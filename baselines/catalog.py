@@ -32,8 +32,10 @@ __all__ = [
     "builtin_specs",
     "config_key",
     "read_config_dir",
+    "read_entries",
     "spec_from_config",
     "spec_to_config",
+    "split_target",
 ]
 
 #: The built-in codec config group (a data folder of the benchmarks package; nothing is imported from it).
@@ -117,31 +119,50 @@ def spec_to_config(spec: CodecSpec) -> dict[str, Any]:
     return out
 
 
-def read_config_dir(directory: str | Path) -> list[CodecSpec]:
-    """Every ``<key>.yaml`` of `directory` as a `CodecSpec`: first those listed in its ``index.txt`` (one key a
-    line; the built-in folder uses it to keep the catalogue order), then the rest by file name.
+def read_entries(directory: str | Path) -> dict[str, dict[str, Any]]:
+    """Every ``<key>.yaml`` of `directory` as a plain mapping, by key: first the keys listed in its
+    ``index.txt`` (one a line; a built-in folder uses it to keep the catalogue order), then the rest by name.
 
-    Hydra ``defaults`` lists are not followed here; the command line composes such files with Hydra.
+    Serves the codec, metric and dataset config groups alike. Hydra ``defaults`` lists are not followed
+    here; the command line composes such files with Hydra.
+
+    Raises:
+        TypeError: a file that is not a mapping (the message names it).
     """
     from omegaconf import OmegaConf
 
     directory = Path(directory)
     index = directory / "index.txt"
+    keys: list[str] = []
     if index.is_file():
         keys = [line.strip() for line in index.read_text().splitlines() if line.strip() and not line.startswith("#")]
-        listed = set(keys)
-        keys += sorted(p.stem for p in directory.glob("*.yaml") if p.stem not in listed)
-    else:
-        keys = sorted(p.stem for p in directory.glob("*.yaml"))
-    specs = []
+    keys += sorted(p.stem for p in directory.glob("*.yaml") if p.stem not in keys)
+    entries = {}
     for key in keys:
         path = directory / f"{key}.yaml"
-        config = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+        config = OmegaConf.to_container(OmegaConf.load(path), resolve=True) if path.is_file() else None
         if not isinstance(config, dict):
-            raise TypeError(f"{path}: a codec configuration must be a mapping of keys to values")
+            raise TypeError(f"{path}: a configuration file must be a mapping of keys to values")
         config.pop("defaults", None)
-        specs.append(spec_from_config(key, config))
-    return specs
+        entries[key] = config
+    return entries
+
+
+def split_target(name: str, entry: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(``_target_``, the arguments) of a metric or dataset entry: keys wrapped in underscores are not arguments.
+
+    Raises:
+        ValueError: the entry has no ``_target_`` (the message names it).
+    """
+    target = entry.get("_target_")
+    if not target:
+        raise ValueError(f"configuration {name!r} has no _target_ (the class or function to call, e.g. pkg.module.Name)")
+    return str(target), {k: v for k, v in entry.items() if not (k.startswith("_") and k.endswith("_"))}
+
+
+def read_config_dir(directory: str | Path) -> list[CodecSpec]:
+    """Every codec configuration file of `directory` as a `CodecSpec` (order as in `read_entries`)."""
+    return [spec_from_config(key, config) for key, config in read_entries(directory).items()]
 
 
 def builtin_specs() -> list[CodecSpec]:

@@ -135,12 +135,7 @@ def expand_codec_names(selection: str | Iterable[str]) -> list[str]:
 
 def resolve_target(target: str) -> Any:
     """The object named by ``"package.module:Class"`` or, as in Hydra's ``_target_``, ``"package.module.Class"``."""
-    if ":" in target:
-        return import_target(target)
-    module_name, _, attribute = target.rpartition(".")
-    if not module_name:
-        raise ImportError(f"{target!r} is not a class path (expected package.module.Class or package.module:Class)")
-    return import_target(f"{module_name}:{attribute}")
+    return import_target(target)
 
 
 def _load_class(target: str) -> type[Codec]:

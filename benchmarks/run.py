@@ -28,7 +28,15 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from baselines.catalog import BUILTIN_CONFIG_DIR, CodecSpec, config_key, spec_from_config
+from baselines.catalog import (
+    BUILTIN_CONFIG_DIR,
+    CodecSpec,
+    config_key,
+    read_entries,
+    spec_from_config,
+    split_target,
+)
+from baselines.lookup import import_target, unknown_name
 from baselines.registry import (
     availability,
     build_codec,
@@ -42,7 +50,7 @@ from benchmarks.cache import ReconstructionCache
 from benchmarks.config_schema import ConfigError, validate_config
 from benchmarks.datasets.base import Clip, DatasetError, load_dataset
 from benchmarks.metrics.base import Metric, MetricOutput
-from benchmarks.metrics.registry import build_metric, expand_metric_names
+from benchmarks.metrics.registry import build_metric
 from benchmarks.provenance import git_revision, package_versions
 from benchmarks.report.build import build_report
 from benchmarks.runner import Runner
@@ -71,22 +79,46 @@ EXIT_INTERRUPTED = 130
 _CODEC_OVERRIDE = re.compile(r"^(\+{0,2}|~)codec\.([^.=]+)(.*)$", re.DOTALL)
 
 
-def codec_config_keys(config_dirs: list[Path]) -> list[str]:
-    """Keys of every codec config file: the built-in ones in catalogue order, then the user folders' ones."""
-    from baselines.catalog import read_config_dir
+def _builtin_dirs() -> dict[str, Path]:
+    """Config group -> folder of its built-in entries."""
+    from benchmarks.datasets.catalog import BUILTIN_CONFIG_DIR as DATASET_DIR
+    from benchmarks.metrics.catalog import BUILTIN_CONFIG_DIR as METRIC_DIR
 
-    keys = [spec.key for spec in read_config_dir(BUILTIN_CONFIG_DIR)]
+    return {"codec": BUILTIN_CONFIG_DIR, "metric": METRIC_DIR, "dataset": DATASET_DIR}
+
+
+def group_keys(group: str, config_dirs: list[Path]) -> list[str]:
+    """Keys of every entry file of config group `group`: the built-in ones in catalogue order, then the
+    user folders' ones (``DIR/<group>/<key>.yaml``). A user file may not reuse a built-in key."""
+    keys = list(read_entries(_builtin_dirs()[group]))
     builtin = set(keys)
     for directory in config_dirs:
-        for path in sorted((directory / "codec").glob("*.yaml")):
+        for path in sorted((directory / group).glob("*.yaml")):
             if path.stem in builtin:
                 raise ConfigError(
-                    f"{path}: {path.stem} is a built-in configuration; give the file another name, or change "
-                    f"the built-in one's arguments with codec.{path.stem}.<argument>=<value>"
+                    f"{path}: {path.stem} is a built-in {group} configuration; give the file another name, or change "
+                    f"the built-in one's arguments with {group}.{path.stem}.<argument>=<value>"
                 )
             if path.stem not in keys:
                 keys.append(path.stem)
     return keys
+
+
+def _entry_point_overrides(group: str, keys: list[str]) -> list[str]:
+    """``+<group>.<key>._target_=...`` for installed packages' entries, so ``<group>.<key>.<arg>=`` reaches them."""
+    from importlib import metadata
+
+    out = []
+    if group == "codec":
+        found = [(spec.key, spec.name, spec.target) for spec in entry_point_specs()]
+    else:
+        found = [(e.name, e.name, e.value) for e in metadata.entry_points(group=f"lowrate_codec_bench.{group}s")]
+    for key, label, target in found:
+        if key not in keys and re.fullmatch(r"\w+", key) and "'" not in target + label:
+            out.append(f"+{group}.{key}._target_='{target}'")
+            if group == "codec":
+                out.append(f"+codec.{key}._label_='{label}'")
+    return out
 
 
 def _hydra_safe(override: str) -> str:
@@ -99,11 +131,12 @@ def _hydra_safe(override: str) -> str:
 
 
 def load_config(overrides: list[str], config_dirs: list[str | Path] | None = None) -> DictConfig:
-    """Compose `conf/config.yaml`, every codec config file and the overrides, then type-check the result.
+    """Compose `conf/config.yaml`, every codec, metric and dataset file and the overrides; type-check the result.
 
     Args:
         overrides: Hydra overrides (``key=value``); codec labels are accepted in ``codec.<label>.<arg>=``.
-        config_dirs: extra config folders searched before the built-in one (``DIR/codec/<key>.yaml``).
+        config_dirs: extra config folders (``DIR/codec/<key>.yaml``, ``DIR/metric/<name>.yaml``,
+            ``DIR/dataset/<name>.yaml``).
 
     Raises:
         ConfigError: a bad override, an unknown key or a value of the wrong type or range (one line).
@@ -116,11 +149,11 @@ def load_config(overrides: list[str], config_dirs: list[str | Path] | None = Non
     for directory in dirs:
         if not directory.is_dir():
             raise ConfigError(f"--config-dir {directory}: not a folder")
-    keys = codec_config_keys(dirs)
-    composed = [f"+codec@codec.{key}={key}" for key in keys]
-    for spec in entry_point_specs():  # installed packages' codecs, so codec.<key>.<arg>= reaches them too
-        if spec.key not in keys and "'" not in spec.target + spec.name:
-            composed += [f"+codec.{spec.key}._target_='{spec.target}'", f"+codec.{spec.key}._label_='{spec.name}'"]
+    composed = []
+    for group in ("codec", "metric", "dataset"):
+        keys = group_keys(group, dirs)
+        composed += [f"+{group}@{group}.{key}={key}" for key in keys]
+        composed += _entry_point_overrides(group, keys)
     if dirs:
         composed.insert(0, "hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs) + "]")
     try:
@@ -149,10 +182,13 @@ def load_clips(cfg: DictConfig) -> list[Clip]:
     clips: list[Clip] = []
     for name in [d.strip() for d in str(cfg.datasets).split(",") if d.strip()]:
         kwargs = _kwargs(cfg.dataset.get(name))
-        loader = kwargs.pop("loader", name)
-        found = load_dataset(loader, **kwargs)
-        if loader != name:
-            found = [dataclasses.replace(c, dataset=name) for c in found]
+        target = kwargs.pop("_target_", None)
+        kwargs = {k: v for k, v in kwargs.items() if not (k.startswith("_") and k.endswith("_"))}
+        if target is not None:
+            found = list(_call_target(f"dataset.{name}", target, kwargs))
+        else:
+            found = load_dataset(kwargs.pop("loader", name), **kwargs)
+        found = [c if c.dataset == name else dataclasses.replace(c, dataset=name) for c in found]
         if cfg.max_clips is not None:
             found = found[: int(cfg.max_clips)]
         log.info("dataset %s: %d clips", name, len(found))
@@ -251,14 +287,45 @@ def select_codecs(cfg: DictConfig) -> tuple[list[str], list[tuple[str, str, str]
     return available, unavailable
 
 
+def metric_selection(cfg: DictConfig) -> list[str]:
+    """Metric names of ``cfg.metrics`` (``all`` = every configured and registered metric); KeyError if unknown."""
+    from benchmarks.metrics.registry import metric_names
+
+    known = list(cfg.metric) + [n for n in metric_names() if n not in cfg.metric]
+    out: list[str] = []
+    for item in (i.strip() for i in str(cfg.metrics).split(",")):
+        if not item:
+            continue
+        for name in known if item == "all" else [item]:
+            if name not in known:
+                raise unknown_name("metric", name, known)
+            if name not in out:
+                out.append(name)
+    return out
+
+
 def build_metrics(cfg: DictConfig) -> tuple[dict[str, Metric], list[tuple[str, str]]]:
     metrics, failed = {}, []
-    for name in expand_metric_names(str(cfg.metrics)):
+    for name in metric_selection(cfg):
+        kwargs = _kwargs(cfg.metric.get(name))
         try:
-            metrics[name] = build_metric(name, **_kwargs(cfg.metric.get(name)))
+            if "_target_" in kwargs:
+                target, arguments = split_target(name, kwargs)
+                metrics[name] = _call_target(f"metric.{name}", target, arguments)
+            else:
+                metrics[name] = build_metric(name, **kwargs)
         except Exception as exc:  # noqa: BLE001 - reported, not hidden
-            failed.append((name, f"{type(exc).__name__}: {exc}"))
+            failed.append((name, f"{type(exc).__name__}: {_one_line(str(exc))}"))
     return metrics, failed
+
+
+def _call_target(where: str, target: str, kwargs: dict[str, Any]) -> Any:
+    """``target(**kwargs)``; an import failure is a ConfigError naming `where`."""
+    try:
+        function = import_target(target)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"{where}._target_={target}: cannot import it ({exc})") from None
+    return function(**kwargs)
 
 
 def _print_unavailable(unavailable: list[tuple[str, str, str]], failed_metrics: list[tuple[str, str]]) -> str:
@@ -333,7 +400,6 @@ def _short(reason: str, width: int = 90) -> str:
 def _list(cfg: DictConfig, *, selected: bool, verbose: bool) -> int:
     """One short line per codec configuration; the remedy of unavailable ones with `verbose`."""
     from benchmarks.datasets.base import dataset_names
-    from benchmarks.metrics.registry import metric_names
 
     register_precomputed(cfg)
     names = expand_codec_names(str(cfg.codecs) if selected else "all")
@@ -351,8 +417,8 @@ def _list(cfg: DictConfig, *, selected: bool, verbose: bool) -> int:
                 print(f"      reason: {_one_line(status.reason)}\n      remedy: {_one_line(status.remedy)}")
     if missing and not verbose:
         print(f"  ({missing} unavailable; --list --verbose shows why and the remedy)")
-    print("datasets: " + ", ".join(dataset_names()))
-    print("metrics:  " + ", ".join(metric_names()))
+    print("datasets: " + ", ".join(list(cfg.dataset) + [n for n in dataset_names() if n not in cfg.dataset]))
+    print("metrics:  " + ", ".join(metric_selection(OmegaConf.merge(cfg, {"metrics": "all"}))))
     return EXIT_OK
 
 
