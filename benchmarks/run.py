@@ -64,6 +64,7 @@ __all__ = [
     "EXIT_USAGE",
     "load_config",
     "main",
+    "parse_command_line",
 ]
 
 CONFIG_DIR = Path(__file__).resolve().parent / "conf"
@@ -341,8 +342,12 @@ def _print_unavailable(unavailable: list[tuple[str, str, str]], failed_metrics: 
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (see the module docstring)."""
+def parse_command_line(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    """(flags, Hydra overrides including those the flags set); flags and overrides may come in any order.
+
+    Raises:
+        SystemExit: --help, or a usage error (argparse has printed it).
+    """
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--codecs", help='"all", a comma list of labels (opus@6kbps) or keys (opus_6kbps), a family '
@@ -350,23 +355,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", help="comma list of dataset names (default: embedded)")
     parser.add_argument("--metrics", help='comma list of metric names or "all"')
     parser.add_argument("--config-dir", action="append", default=[], metavar="DIR",
-                        help="extra config folder (DIR/codec/<key>.yaml defines codec configuration <key>); repeatable")
+                        help="extra config folder (DIR/codec/<key>.yaml defines codec configuration <key>, likewise "
+                        "DIR/metric/, DIR/dataset/); repeatable")
     parser.add_argument("--list", action="store_true",
                         help="list the selected codec configurations (all without --codecs) with availability, "
                         "the datasets and metrics, and exit; with --verbose also the remedies")
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, key=value (anywhere on the line)")
+    args = parser.parse_intermixed_args(argv)
+    overrides = list(args.overrides)
+    for key in ("codecs", "datasets", "metrics"):
+        if getattr(args, key):
+            overrides.append(f"{key}='{getattr(args, key)}'")
+    return args, overrides
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (see the module docstring)."""
     try:
-        args = parser.parse_intermixed_args(argv)
+        args, overrides = parse_command_line(argv)
     except SystemExit as exc:  # --help, or a usage error already printed by argparse
         return int(exc.code or 0)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
     logging.getLogger("hydra").setLevel(logging.WARNING)
 
-    overrides = list(args.overrides)
-    for key in ("codecs", "datasets", "metrics"):
-        if getattr(args, key):
-            overrides.append(f"{key}='{getattr(args, key)}'")
     cfg: DictConfig | None = None
     try:
         cfg = load_config(overrides, args.config_dir)
