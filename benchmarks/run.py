@@ -142,6 +142,7 @@ def load_config(overrides: list[str], config_dirs: list[str | Path] | None = Non
     Raises:
         ConfigError: a bad override, an unknown key or a value of the wrong type or range (one line).
     """
+    import yaml
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
@@ -160,8 +161,8 @@ def load_config(overrides: list[str], config_dirs: list[str | Path] | None = Non
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
             cfg = compose(config_name="config", overrides=composed + [_hydra_safe(o) for o in overrides])
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"bad configuration override: {_one_line(str(exc))}") from None
+    except (HydraException, OmegaConfBaseException, yaml.YAMLError) as exc:
+        raise ConfigError(f"bad configuration override or file: {_one_line(str(exc))}") from None
     return validate_config(cfg)
 
 

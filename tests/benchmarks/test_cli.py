@@ -22,7 +22,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from baselines.catalog import BUILTIN_CONFIG_DIR, META_KEYS, config_key, read_config_dir
+from baselines.catalog import BUILTIN_CONFIG_DIR, META_KEYS, config_key, read_config_dir, read_entries
 from baselines.registry import resolve_target
 from benchmarks.run import (
     EXIT_INCOMPLETE,
@@ -428,3 +428,41 @@ def test_ctrl_c_is_exit_130_with_one_line(tmp_path):
     assert "Traceback" not in err
     with sqlite3.connect(tmp_path / "results" / "t" / "store.sqlite") as con:
         assert pd.read_sql_query("SELECT status FROM runs", con)["status"].tolist() == ["interrupted"]
+
+
+@pytest.mark.parametrize("group", ["metric", "dataset"])
+def test_metric_and_dataset_files_name_a_callable_and_only_its_arguments(group):
+    from baselines.catalog import split_target
+    from baselines.lookup import import_target
+    from benchmarks.run import _builtin_dirs
+
+    entries = read_entries(_builtin_dirs()[group])
+    assert len(entries) >= 7
+    for name, entry in entries.items():
+        target, arguments = split_target(name, entry)
+        function = import_target(target)
+        signature = inspect.signature(function.__init__ if inspect.isclass(function) else function)
+        takes_any = any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values())
+        assert takes_any or set(arguments) <= set(signature.parameters), (name, set(arguments) - set(signature.parameters))
+
+
+def test_metric_and_dataset_arguments_are_overridable(tmp_path):
+    cfg = load_config(["metric.wer.model=base", "dataset.folder.recursive=false", "+metric.mine._target_=x.Y"])
+    assert cfg.metric.wer.model == "base" and cfg.metric.wer.backend == "faster-whisper"
+    assert cfg.dataset.folder.recursive is False
+    assert cfg.metric.mine._target_ == "x.Y"
+
+
+def test_no_catalogue_imports_its_registry():
+    import ast
+
+    catalogues = {
+        "baselines/catalog.py": "baselines.registry",
+        "benchmarks/metrics/catalog.py": "benchmarks.metrics.registry",
+        "benchmarks/datasets/catalog.py": "benchmarks.datasets.base",
+    }
+    for path, registry in catalogues.items():
+        tree = ast.parse((REPO_ROOT / path).read_text())
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert registry not in imported, path

@@ -9,9 +9,9 @@ reader writes. Commands of ``python -m benchmarks.run`` run through `main` in th
 from __future__ import annotations
 
 import math
+import os
 import re
 import shlex
-import os
 import subprocess
 import sys
 import textwrap
@@ -33,7 +33,7 @@ EXTERNAL = ("/data/", "...", "<", "make ", "pip ", "hf ", "git ")
 def markdown_steps(path: Path) -> list[tuple[str, str]]:
     """[("file", "<path>\\n<text>") or ("command", "<line>")] in document order."""
     steps = []
-    for language, body in re.findall(r"^\s*```(\w*)\n(.*?)^\s*```", path.read_text(), flags=re.M | re.S):
+    for language, body in re.findall(r"^\s*```(\w*)\n(.*?)^\s*```", path.read_text(), flags=re.MULTILINE | re.DOTALL):
         body = textwrap.dedent(body)
         if language in ("python", "yaml"):
             first, _, _ = body.partition("\n")
