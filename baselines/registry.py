@@ -60,13 +60,19 @@ _catalog_read = False
 
 
 def register_codec(spec: CodecSpec, *, replace: bool = False) -> CodecSpec:
-    """Add `spec` to the registry (``replace=True`` to overwrite a configuration of the same name or key)."""
+    """Add `spec` to the registry (``replace=True`` to overwrite a configuration of the same name).
+
+    Raises:
+        ValueError: the name is taken (without `replace`), or another configuration has the same key.
+    """
     _ensure_catalog()
-    clash = [n for n, s in _REGISTRY.items() if s.name == spec.name or s.key == spec.key]
-    if clash and not replace:
-        raise ValueError(f"codec configuration {spec.name!r} ({spec.key}) is already registered")
-    for name in clash:
-        del _REGISTRY[name]
+    other = next((s for s in _REGISTRY.values() if s.key == spec.key and s.name != spec.name), None)
+    if other is not None:
+        raise ValueError(
+            f"codec configurations {other.name!r} and {spec.name!r} would share the key {spec.key!r}; rename one"
+        )
+    if spec.name in _REGISTRY and not replace:
+        raise ValueError(f"codec configuration {spec.name!r} is already registered")
     _REGISTRY[spec.name] = spec
     return spec
 

@@ -157,7 +157,9 @@ def load_config(overrides: list[str], config_dirs: list[str | Path] | None = Non
         composed += [f"+{group}@{group}.{key}={key}" for key in keys]
         composed += _entry_point_overrides(group, keys)
     if dirs:
-        composed.insert(0, "hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs) + "]")
+        if any("'" in str(d) for d in dirs):
+            raise ConfigError(f"--config-dir: a folder name with a quote is not supported ({dirs})")
+        composed.insert(0, "hydra.searchpath=[" + ",".join(f"'file://{d}'" for d in dirs) + "]")
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
             cfg = compose(config_name="config", overrides=composed + [_hydra_safe(o) for o in overrides])
@@ -215,7 +217,10 @@ def register_precomputed(cfg: DictConfig) -> list[str]:
         sources.append((cfg.precomputed.root, cfg.precomputed.systems_csv, "precomputed"))
     for root, systems_csv, prefix in sources:
         for spec in precomputed_specs(root, systems_csv, prefix=prefix):
-            register_codec(spec, replace=True)
+            try:
+                register_codec(spec, replace=True)
+            except ValueError as exc:
+                raise DatasetError(f"{systems_csv}: {exc}") from None
             names.append(spec.name)
     return names
 
@@ -242,7 +247,10 @@ def register_codec_configs(cfg: DictConfig) -> None:
             ) from None
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        register_codec(spec, replace=True)
+        try:
+            register_codec(spec, replace=True)
+        except ValueError as exc:
+            raise ConfigError(f"codec.{key}: {exc}") from None
 
 
 def register_class_selections(selection: str) -> None:

@@ -146,7 +146,7 @@ def _touch(*paths: Path) -> Path:
 
 
 def test_two_checkpoints_of_one_codec_run_side_by_side(tmp_path, capsys):
-    clips = _tones(tmp_path / "clips", 2)
+    clips = _tones(tmp_path / "clips", 1)
     first = _write_dac_checkpoint(tmp_path / "first.pth", seed=1)
     second = _write_dac_checkpoint(tmp_path / "second.pth", seed=2)
     conf = tmp_path / "conf" / "codec"
@@ -171,7 +171,7 @@ def test_two_checkpoints_of_one_codec_run_side_by_side(tmp_path, capsys):
     assert math.isfinite(first_mel) and math.isfinite(second_mel) and first_mel != second_mel
     with sqlite3.connect(tmp_path / "results" / "t" / "store.sqlite") as con:
         rows = pd.read_sql_query("SELECT codec, clip_id FROM reconstructions", con)
-    assert sorted(rows["codec"].value_counts().items()) == [("dac@6kbps", 2), ("dac_mine", 2)]
+    assert sorted(rows["codec"].value_counts().items()) == [("dac@6kbps", 1), ("dac_mine", 1)]
 
 
 def test_a_user_file_may_not_shadow_a_built_in_configuration(tmp_path, capsys):
@@ -265,12 +265,9 @@ def test_installed_package_adds_codecs_through_the_entry_point_group(tmp_path):
     # Its constructor arguments are not known before it is imported: "+" adds one.
     args = [sys.executable, "-m", "benchmarks.run", "--codecs", "pcm@4bit", *_on(tmp_path, clips),
             "+codec.pcm_4bit.levels=8"]
-    listing = subprocess.run([*args, "--list"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert listing.returncode == 0, listing.stderr
-    assert "pcm@4bit" in listing.stdout and "unavailable" not in listing.stdout
     done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "pcm@4bit" in _table(tmp_path).index
+    assert "pcm@4bit" in _table(tmp_path).index and "unavailable" not in done.stdout
 
 
 # -- the command line --------------------------------------------------------------------------------

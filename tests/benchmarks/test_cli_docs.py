@@ -64,7 +64,6 @@ def _write_dac_checkpoint(path: Path, seed: int) -> None:
     torch.save({"state_dict": model.state_dict(), "metadata": {"kwargs": dict(kwargs)}}, path)
 
 
-@pytest.mark.slow
 def test_extending_recipes_run_exactly_as_written(tmp_path, monkeypatch, capsys):
     steps = markdown_steps(REPO_ROOT / "docs" / "extending.md")
     assert sum(kind == "command" for kind, _ in steps) >= 8
