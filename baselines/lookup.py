@@ -11,8 +11,14 @@ __all__ = ["import_target", "unknown_name"]
 
 
 def import_target(target: str) -> Any:
-    """The object named by ``"package.module:attribute"`` (the module is imported on first use)."""
-    module_name, _, attribute = target.partition(":")
+    """The object named by ``"package.module:attribute"`` or, as in Hydra's ``_target_``,
+    ``"package.module.attribute"`` (the module is imported on first use)."""
+    if ":" in target:
+        module_name, _, attribute = target.partition(":")
+    else:
+        module_name, _, attribute = target.rpartition(".")
+        if not module_name:
+            raise ImportError(f"{target!r} is not a path to a class or function (expected package.module.Name)")
     return getattr(importlib.import_module(module_name), attribute)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import importlib
 from collections.abc import Callable, Iterable, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +163,11 @@ def check_unique_ids(clips: Sequence[Clip]) -> None:
 _LOADERS: dict[str, str] = {}
 
 
+_catalog_read = False
+
+
 def register_dataset(name: str, target: str) -> None:
+    _ensure_builtin()
     _LOADERS[name] = target
 
 
@@ -182,5 +186,15 @@ def load_dataset(name: str, **kwargs: Any) -> list[Clip]:
 
 
 def _ensure_builtin() -> None:
-    """Import the built-in catalogue (it registers every entry); Python imports it only once."""
-    importlib.import_module("benchmarks.datasets.catalog")
+    """Read the built-in dataset files (`benchmarks.datasets.catalog`) and the installed packages' entry
+    points (group ``lowrate_codec_bench.datasets``: name -> loader function), once per process."""
+    global _catalog_read
+    if _catalog_read:
+        return
+    _catalog_read = True
+    from benchmarks.datasets.catalog import builtin_datasets
+
+    for name, (target, _) in builtin_datasets().items():
+        _LOADERS.setdefault(name, target)
+    for entry in metadata.entry_points(group="lowrate_codec_bench.datasets"):
+        _LOADERS.setdefault(entry.name, entry.value)

@@ -1,14 +1,21 @@
-"""Built-in dataset loaders. Importing this module registers them (no heavy import here)."""
+"""The built-in dataset loaders as data: ``benchmarks/conf/dataset/<name>.yaml`` (``_target_`` + arguments).
+
+Each ``_target_`` is a function ``(**arguments) -> list[Clip]``. This module only reads the files; the
+registry (`benchmarks.datasets.base`) imports it, never the reverse.
+"""
 
 from __future__ import annotations
 
-from benchmarks.datasets.base import register_dataset
+from pathlib import Path
+from typing import Any
 
-# name -> "module:function(**config) -> list[Clip]"
-register_dataset("embedded", "benchmarks.datasets.embedded:load_embedded")
-register_dataset("libritts", "benchmarks.datasets.libritts:load_libritts")
-register_dataset("audioset", "benchmarks.datasets.audioset:load_audioset")
-register_dataset("musdb18", "benchmarks.datasets.musdb:load_musdb18")
-register_dataset("evalset", "benchmarks.datasets.evalset:load_evalset")
-register_dataset("demo", "benchmarks.datasets.demo:load_demo")
-register_dataset("folder", "benchmarks.datasets.folder:load_folder")
+from baselines.catalog import read_entries, split_target
+
+__all__ = ["BUILTIN_CONFIG_DIR", "builtin_datasets"]
+
+BUILTIN_CONFIG_DIR = Path(__file__).resolve().parents[1] / "conf" / "dataset"
+
+
+def builtin_datasets() -> dict[str, tuple[str, dict[str, Any]]]:
+    """name -> (loader function path, its keyword arguments), in catalogue order."""
+    return {name: split_target(name, entry) for name, entry in read_entries(BUILTIN_CONFIG_DIR).items()}

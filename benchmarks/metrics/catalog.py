@@ -1,27 +1,21 @@
-"""Built-in metrics. Importing this module registers them (lazily: no heavy import here)."""
+"""The built-in metrics as data: ``benchmarks/conf/metric/<name>.yaml`` (``_target_`` + constructor arguments).
+
+This module only reads the files; the registry (`benchmarks.metrics.registry`) imports it, never the reverse.
+"""
 
 from __future__ import annotations
 
-from benchmarks.metrics.registry import register_metric
+from pathlib import Path
+from typing import Any
 
-# Paper recipe (DAC-style multi-resolution log-spectral distances).
-register_metric("mel_distance", "benchmarks.metrics.spectral:MelDistance")
-register_metric("stft_distance", "benchmarks.metrics.spectral:STFTDistance")
+from baselines.catalog import read_entries, split_target
 
-# Perceptual quality: ViSQOL v3 (visqol-python). `visqol` = authors' recommended settings (speech mode +
-# lattice at 16 kHz for speech, audio mode at 48 kHz otherwise); `visqol_paper` = the settings that
-# reproduce the paper's Table II (speech mode, exponential mapping, 16 kHz, all domains).
-register_metric("visqol", "benchmarks.metrics.visqol:ViSQOL", profile="standard")
-register_metric("visqol_paper", "benchmarks.metrics.visqol:ViSQOL", profile="paper")
-# Intelligibility: Whisper transcripts -> WER (per-utterance mean and corpus-level ratio).
-register_metric("wer", "benchmarks.metrics.wer:WordErrorRate", reference="transcript")
-register_metric("wer_pseudo", "benchmarks.metrics.wer:WordErrorRate", reference="pseudo")
-# Intrusive speech metrics from maintained packages (pesq, pystoi) and SI-SDR.
-register_metric("pesq_wb", "benchmarks.metrics.intrusive:PESQ", band="wb")
-register_metric("pesq_nb", "benchmarks.metrics.intrusive:PESQ", band="nb")
-register_metric("stoi", "benchmarks.metrics.intrusive:STOI", extended=False)
-register_metric("estoi", "benchmarks.metrics.intrusive:STOI", extended=True)
-register_metric("si_sdr", "benchmarks.metrics.intrusive:SISDR")
-# Speaker similarity (Resemblyzer d-vectors) and a non-intrusive MOS (DNSMOS P.835).
-register_metric("speaker_similarity", "benchmarks.metrics.speaker:SpeakerSimilarity")
-register_metric("dnsmos", "benchmarks.metrics.dnsmos:DNSMOS")
+__all__ = ["BUILTIN_CONFIG_DIR", "builtin_metrics"]
+
+BUILTIN_CONFIG_DIR = Path(__file__).resolve().parents[1] / "conf" / "metric"
+
+
+def builtin_metrics() -> dict[str, tuple[str, dict[str, Any]]]:
+    """name -> (target class path, constructor keyword arguments), in catalogue order."""
+    return {name: split_target(name, entry) for name, entry in read_entries(BUILTIN_CONFIG_DIR).items()}
+

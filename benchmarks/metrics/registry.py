@@ -1,20 +1,31 @@
-"""Metric names -> implementing classes, imported lazily; configs give plain constructor kwargs."""
+"""Metric names -> implementing classes, imported lazily; configs give plain constructor kwargs.
+
+Where metrics come from: the built-in files ``benchmarks/conf/metric/<name>.yaml`` (read by
+`benchmarks.metrics.catalog`), the entry-point group ``lowrate_codec_bench.metrics`` of installed
+packages (name = metric name, value = the class), and `register_metric` calls.
+"""
 
 from __future__ import annotations
 
-import importlib
+from importlib import metadata
 from typing import Any
 
 from baselines.lookup import import_target, unknown_name
 from benchmarks.metrics.base import Metric
+from benchmarks.metrics.catalog import builtin_metrics
 
-__all__ = ["build_metric", "expand_metric_names", "metric_names", "register_metric"]
+__all__ = ["ENTRY_POINT_GROUP", "build_metric", "expand_metric_names", "metric_names", "register_metric"]
+
+#: Entry-point group through which installed packages add metrics.
+ENTRY_POINT_GROUP = "lowrate_codec_bench.metrics"
 
 _METRICS: dict[str, tuple[str, dict[str, Any]]] = {}
+_catalog_read = False
 
 
 def register_metric(name: str, target: str, **default_kwargs: Any) -> None:
-    """Register metric `name` implemented by ``"module:Class"`` with default constructor kwargs."""
+    """Register metric `name` implemented by ``"module:Class"`` (or ``module.Class``) with default kwargs."""
+    _ensure_builtin()
     _METRICS[name] = (target, default_kwargs)
 
 
@@ -49,5 +60,12 @@ def build_metric(name: str, **kwargs: Any) -> Metric:
 
 
 def _ensure_builtin() -> None:
-    """Import the built-in catalogue (it registers every entry); Python imports it only once."""
-    importlib.import_module("benchmarks.metrics.catalog")
+    """Read the built-in metric files and the installed packages' entry points, once per process."""
+    global _catalog_read
+    if _catalog_read:
+        return
+    _catalog_read = True
+    for name, (target, kwargs) in builtin_metrics().items():
+        _METRICS.setdefault(name, (target, kwargs))
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        _METRICS.setdefault(entry.name, (entry.value, {}))
