@@ -228,7 +228,8 @@ def per_clip_scores(store: ResultStore) -> pd.DataFrame:
     keys = ["codec", "dataset", "clip_id"] + [
         c for c in VERSION_COLUMNS if c in scores.columns and c in recons.columns
     ]
-    ok = recons[recons["status"] == "ok"][keys + ["domain", "duration_s"]]
+    carried = ["domain", "duration_s"] + [c for c in ("input_fingerprint",) if c in recons.columns]
+    ok = recons[recons["status"] == "ok"][keys + carried]
     frame = scores.merge(ok, on=keys, how="inner")
     extra = [c for c in frame.columns if c not in PER_CLIP_COLUMNS and c != "created_at"]
     return frame[PER_CLIP_COLUMNS + extra].reset_index(drop=True)

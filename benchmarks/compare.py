@@ -460,8 +460,16 @@ def _same_audio(merged: pd.DataFrame) -> tuple[pd.Series, list[dict[str, object]
     checks = [(merged["domain_a"] != merged["domain_b"], "same clip id, different domain")]
     duration = (merged["duration_s_a"].astype(float) - merged["duration_s_b"].astype(float)).abs()
     checks.append((duration > DURATION_TOLERANCE_S, "same clip id, different duration: not the same audio"))
-    if {"clip_fingerprint_a", "clip_fingerprint_b"} <= set(merged.columns):
-        differs = merged["clip_fingerprint_a"].astype(str) != merged["clip_fingerprint_b"].astype(str)
+    # The input audio's fingerprint where the store records it (`clip_fingerprint` also covers a
+    # stored-output system's own file, so it differs between two such systems on the same clip).
+    columns = set(merged.columns)
+    if {"clip_fingerprint_a", "clip_fingerprint_b"} <= columns:
+        side_a, side_b = merged["clip_fingerprint_a"], merged["clip_fingerprint_b"]
+        if {"input_fingerprint_a", "input_fingerprint_b"} <= columns:
+            known = merged["input_fingerprint_a"].notna() & merged["input_fingerprint_b"].notna()
+            side_a = side_a.where(~known, merged["input_fingerprint_a"])
+            side_b = side_b.where(~known, merged["input_fingerprint_b"])
+        differs = side_a.astype(str) != side_b.astype(str)
         checks.append((differs, "same clip id, different clip fingerprint: other content or evaluation rate"))
     bad = pd.Series(False, index=merged.index)
     clashes: list[dict[str, object]] = []

@@ -192,7 +192,7 @@ class Runner:
                                            leave=False):
             row: dict[str, Any] = {
                 "codec": codec.name, "dataset": clip.dataset, "clip_id": clip.clip_id, "codec_fingerprint": codec_fp,
-                "clip_fingerprint": clip_fp, "domain": clip.domain, "nominal_bitrate_kbps": codec.nominal_bitrate_kbps,
+                "clip_fingerprint": clip_fp, "input_fingerprint": self.clip_fingerprint(clip), "domain": clip.domain, "nominal_bitrate_kbps": codec.nominal_bitrate_kbps,
                 "codec_info_json": fingerprint.info, "weights_json": fingerprint.weight_sha256,
                 "run_id": summary.run_id,
             }

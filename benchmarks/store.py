@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS reconstructions (
     clip_id TEXT NOT NULL,
     codec_fingerprint TEXT NOT NULL,
     clip_fingerprint TEXT NOT NULL,
+    input_fingerprint TEXT,          -- the clip's own audio (clip_fingerprint may add a system's stored output)
     domain TEXT NOT NULL,
     duration_s REAL,
     status TEXT NOT NULL,            -- 'ok' or 'error'

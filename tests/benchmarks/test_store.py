@@ -191,18 +191,25 @@ def test_store_from_a_newer_version_or_corrupt_is_refused_with_a_message(tmp_pat
 
 # -- failures are retried, with their history (#8.7) -------------------------------------------------
 def test_failed_reconstructions_are_retried_after_the_cause_is_fixed(tmp_path):
-    """The issue's case: a cache folder that cannot be written fails every clip; fixed, a rerun succeeds."""
+    """The issue's case: a cache folder that cannot be written fails every clip; fixed, a rerun succeeds.
+
+    The command line now refuses such a cache folder before running anything, so the runner is driven
+    directly here (the folder can also become unwritable during a run)."""
     write_tones(tmp_path / "clips", ["c0.wav", "c1.wav"])
     blocker = tmp_path / "cachefile"
     blocker.write_text("a file where the cache folder should be")
-    args = _cli(tmp_path, tmp_path / "clips", "codec2@1200")
-    args = [a if not a.startswith("cache_dir=") else f"cache_dir={blocker / 'cache'}" for a in args]
-    main(args)
-    db = tmp_path / "results" / "r" / "store.sqlite"
+    db = tmp_path / "r.sqlite"
+
+    def run_once() -> None:
+        with ResultStore(db) as store:
+            runner = Runner(store, ReconstructionCache(blocker / "cache"), SR, progress=False)
+            runner.run([build_codec("codec2@1200")], {"si_sdr": build_metric("si_sdr")}, _clips(tmp_path / "clips"))
+
+    run_once()
     with ResultStore(db) as store:
         assert (store.reconstructions()["status"] == "error").all()
     blocker.unlink()
-    assert main(args) == 0
+    run_once()
     with ResultStore(db) as store:
         assert (store.reconstructions()["status"] == "ok").all()
         assert len(_values(store)) == 2
@@ -210,6 +217,17 @@ def test_failed_reconstructions_are_retried_after_the_cause_is_fixed(tmp_path):
         recon = history[history["stage"] == "reconstruct"]
         assert list(recon["status"]) == ["error", "error", "ok", "ok"]
         assert recon["error"].iloc[0] and "cache" in recon["error"].iloc[0]
+
+
+def test_an_unwritable_cache_folder_is_refused_before_the_run(tmp_path, capsys):
+    write_tones(tmp_path / "clips", ["c0.wav"])
+    blocker = tmp_path / "cachefile"
+    blocker.write_text("a file where the cache folder should be")
+    args = _cli(tmp_path, tmp_path / "clips", "codec2@1200")
+    args = [a if not a.startswith("cache_dir=") else f"cache_dir={blocker / 'cache'}" for a in args]
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    assert "cache" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 class _FlakyMetric:
