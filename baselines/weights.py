@@ -1,26 +1,40 @@
-"""Finding pretrained weight files offline, and saying exactly what to do when one is missing.
+"""Finding pretrained weight files offline, loading them without running code from them, and
+saying exactly what to do when one is missing or unusable.
 
 Nothing here downloads. Each codec describes its checkpoint as a `WeightFile`: the file name, the
 standard cache folders the official package would use, and the command that would put the file
 there. `WeightFile.locate(explicit)` returns the first existing candidate or raises
 `CodecUnavailable` naming the file, every place looked in, and the remedy.
+
+`load_weights_only(path, ...)` is the one way the adapters read a checkpoint: ``torch.load`` with
+``weights_only=True`` (tensors and plain containers only; a pickled reference to any other function
+or class is refused before anything is called). It never falls back to an unrestricted unpickler,
+and it refuses torch.package and TorchScript archives, which carry code by design. Every failure is
+a `CheckpointError` naming the file, what is wrong with it and the format that was expected.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
+import re
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from baselines.base import CodecUnavailable
 
 __all__ = [
     "RANDOM_WEIGHTS",
+    "CheckpointError",
     "WeightFile",
     "dac_cache_dir",
+    "describe_contents",
     "huggingface_hub_cache_dir",
     "huggingface_snapshot_files",
+    "load_weights_only",
     "torch_hub_checkpoints_dir",
 ]
 
@@ -114,3 +128,101 @@ class WeightFile:
             reason = f"{self.codec}: pretrained weights {self.filename} not found (looked in: {looked})"
             remedy = self.remedy
         raise CodecUnavailable(reason, remedy)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used: unreadable, truncated, of the wrong format, or carrying code.
+
+    The message names the file, the problem and the expected format (and, when one exists, what to do).
+    """
+
+    def __init__(self, path: str | os.PathLike, problem: str, expected_format: str, remedy: str = "") -> None:
+        message = f"{path}: {problem}. Expected {expected_format}."
+        super().__init__(f"{message} {remedy}" if remedy else message)
+        self.path = Path(path)
+        self.problem = problem
+        self.expected_format = expected_format
+        self.remedy = remedy
+
+
+def _archive_kind(path: Path) -> str | None:
+    """``"torch.package"``, ``"TorchScript"`` or None (a plain torch.save file or not a zip at all)."""
+    if not zipfile.is_zipfile(path):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return None  # torch.load reports the damage
+    # Both formats put everything under one top-level folder named after the file.
+    tails = {name.split("/", 1)[1] if "/" in name else name for name in names}
+    if ".data/extern_modules" in tails:
+        return "torch.package"
+    if "constants.pkl" in tails or any(tail.startswith("code/") for tail in tails):
+        return "TorchScript"
+    return None  # detection only words the message: torch.load(weights_only=True) is safe on anything
+
+
+def describe_contents(obj: Any) -> str:
+    """A short description of what a checkpoint file held, for messages: "a dict with keys [...]" or a type."""
+    if isinstance(obj, dict):
+        return f"a dict with keys {sorted(map(str, obj))[:8]}"
+    return type(obj).__name__
+
+
+_UNSAFE_GLOBAL = re.compile(r"Unsupported global: GLOBAL (\S+)")
+
+
+def load_weights_only(path: str | os.PathLike, *, expected_format: str, convert_hint: str = "") -> Any:
+    """The object stored in a ``torch.save`` file, on CPU, read without running any code from the file.
+
+    Args:
+        path: the checkpoint file.
+        expected_format: what the file should be, for messages (e.g. "a torch.save dict with keys ...").
+        convert_hint: how a user can turn a file in another format into the expected one (appended to
+            the refusal of archives and of files that reference code).
+
+    Raises:
+        CheckpointError: the file is a folder, empty, truncated or otherwise unreadable, a
+            torch.package or TorchScript archive, or a pickle that references functions or classes
+            beyond tensors and plain containers. Nothing from the file has been executed.
+    """
+    import torch
+
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(path, "is a folder, not a checkpoint file", expected_format)
+    if not path.is_file():
+        raise CheckpointError(path, "does not exist", expected_format)
+    if path.stat().st_size == 0:
+        raise CheckpointError(path, "is empty (0 bytes): an interrupted download or copy?", expected_format)
+    kind = _archive_kind(path)
+    if kind is not None:
+        raise CheckpointError(
+            path,
+            f"is a {kind} archive, which carries code that would run on loading; refused",
+            expected_format,
+            convert_hint,
+        )
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        unsafe = sorted(set(_UNSAFE_GLOBAL.findall(str(exc))))
+        if unsafe:
+            raise CheckpointError(
+                path,
+                f"refers to {', '.join(unsafe)}, which is neither a tensor nor a plain container; loading it "
+                "would run code from the file, so it is refused",
+                expected_format,
+                convert_hint,
+            ) from None
+        raise CheckpointError(path, _unreadable(exc), expected_format) from None
+    except Exception as exc:  # noqa: BLE001 - EOFError, RuntimeError (zip), OSError...: all mean unreadable
+        raise CheckpointError(path, _unreadable(exc), expected_format) from None
+
+
+def _unreadable(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    detail = next((line for line in lines if "Unsupported operand" in line), lines[0] if lines else "")
+    detail = f": {detail[:200]}" if detail else ""
+    return f"is not a readable PyTorch checkpoint, truncated or corrupt ({type(exc).__name__}{detail})"

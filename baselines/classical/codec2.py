@@ -5,6 +5,9 @@ frame over padded to whole bytes (4 bytes at 700C = 800 bit/s); the padding bits
 the payload here packs exactly `bits_per_frame` bits per frame back to back, which is the codec's
 real bitrate. The decoder knows the mode, so no further side information is needed.
 
+Every clip is decoded from libcodec2's initial state, including its process-wide random seed
+(`baselines.classical._codec2_state`), so a clip's output does not depend on what was decoded before.
+
 Codec2 is a parametric vocoder with an algorithmic delay; the adapter drops `delay_samples` at the
 start of the decoded signal so the output lines up with the input (median over 9 LibriTTS clips,
 measured by cross-correlating 1 ms log-energy envelopes; individual clips vary by about +-5 ms).
@@ -18,6 +21,7 @@ import numpy as np
 import torch
 
 from baselines.base import Codec, Encoded
+from baselines.classical._codec2_state import decode_frames
 from baselines.classical._pcm import from_int16, require_module, to_int16
 
 __all__ = ["CODEC2_MODES", "Codec2Codec"]
@@ -108,16 +112,10 @@ class Codec2Codec(Codec):
         return Encoded(payloads=payloads, extra={"num_frames": frame_counts})
 
     def _decode(self, encoded: Encoded) -> torch.Tensor:
-        import pycodec2
-
         assert encoded.payloads is not None
         outputs = []
         for payload, num_frames in zip(encoded.payloads, encoded.extra["num_frames"]):
-            codec = pycodec2.Codec2(self._mode_arg)
-            chunks = [
-                np.asarray(codec.decode(frame), dtype=np.int16) for frame in self._unpack(payload, num_frames)
-            ]
-            pcm = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+            pcm = decode_frames(self._mode_arg, self._unpack(payload, num_frames))
             outputs.append(from_int16(pcm[self.delay_samples :]))
         length = max(o.shape[0] for o in outputs)
         return torch.stack([torch.nn.functional.pad(o, (0, length - o.shape[0])) for o in outputs])

@@ -7,10 +7,12 @@ import hashlib
 import importlib.util
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from baselines.base import CodecUnavailable
+from baselines.weights import CheckpointError, describe_contents
 
 __all__ = ["check_state_dict_keys", "pad_to_multiple", "require_package", "seeded", "sha256_prefix"]
 
@@ -59,11 +61,18 @@ def state_dict_problems(module: torch.nn.Module, state: Mapping[str, torch.Tenso
     return problems
 
 
-def check_state_dict_keys(module: torch.nn.Module, state: Mapping[str, torch.Tensor], where: str) -> None:
-    """Raise ValueError listing missing / unexpected keys and shape mismatches (strict checking)."""
+def check_state_dict_keys(module: torch.nn.Module, state: Any, where: str, expected_format: str) -> None:
+    """Raise `CheckpointError` (a ValueError) naming `where` when `state` is not a state dict of tensors
+    that fits `module` exactly (missing / unexpected keys and shape mismatches are listed)."""
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(
+            where, f"holds {describe_contents(state)}, not a state dict of tensors", expected_format
+        )
     problems = state_dict_problems(module, state)
     if problems:
-        raise ValueError(f"{where}: checkpoint does not match the model: " + "; ".join(problems))
+        raise CheckpointError(
+            where, "checkpoint does not match the model: " + "; ".join(problems), expected_format
+        )
 
 
 def sha256_prefix(path: Path, length: int = 8) -> str:

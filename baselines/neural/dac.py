@@ -8,7 +8,10 @@ codebooks; its weights are not public): configurations below 6 kbps say so in th
 
 Weights: ``weights_16khz_8kbps_0.0.5.pth`` in DAC's cache (``~/.cache/descript/dac``) or an
 explicit file. The file is a dict {"state_dict", "metadata": {"kwargs": constructor args}};
-it is loaded on CPU with strict key checking (DAC's own loader ignores missing keys).
+it is loaded on CPU with ``weights_only=True`` and strict key checking (DAC's own loader ignores
+missing keys). Files that need more than tensors and plain values to unpickle, and DAC's other
+format (a torch.package export, which runs code from the file), are refused with the command that
+converts a trusted file into the plain format.
 """
 
 from __future__ import annotations
@@ -20,9 +23,16 @@ import torch
 
 from baselines.base import Codec, Encoded
 from baselines.neural._common import check_state_dict_keys, pad_to_multiple, require_package, seeded
-from baselines.weights import RANDOM_WEIGHTS, WeightFile, dac_cache_dir
+from baselines.weights import (
+    RANDOM_WEIGHTS,
+    CheckpointError,
+    WeightFile,
+    dac_cache_dir,
+    describe_contents,
+    load_weights_only,
+)
 
-__all__ = ["DAC_16KHZ_CHECKPOINT", "DAC_16KHZ_KWARGS", "DacCodec", "dac_weight_file"]
+__all__ = ["DAC_16KHZ_CHECKPOINT", "DAC_16KHZ_KWARGS", "DAC_WEIGHTS_FORMAT", "DacCodec", "dac_weight_file"]
 
 DAC_16KHZ_CHECKPOINT = "weights_16khz_8kbps_0.0.5.pth"
 _PACKAGE_REMEDY = "pip install descript-audio-codec==1.0.0  (pyproject extra: neural)"
@@ -39,6 +49,25 @@ DAC_16KHZ_KWARGS: dict[str, Any] = {
     "quantizer_dropout": 0.5,
     "sample_rate": 16000,
 }
+
+
+#: What a DAC checkpoint file must be, for error messages.
+DAC_WEIGHTS_FORMAT = (
+    "a DAC weights file: torch.save of {'state_dict': tensors, 'metadata': {'kwargs': constructor "
+    "arguments}} holding only tensors and plain values (weights_16khz.pth of DAC release 0.0.5)"
+)
+
+
+def _convert_hint(path: Path) -> str:
+    """Commands that rewrite a trusted DAC file in the plain weights format (they run its code: trust it)."""
+    out = path.with_name(path.stem + "_weights_only.pth")
+    return (
+        "Only if you trust where the file came from, convert it where DAC is installed and pass the result "
+        f"as checkpoint={out}: for DAC's torch.package export, python -c \"import dac; "
+        f"dac.DAC.load('{path}').save('{out}', package=False)\"; for a weights dict with extra objects, "
+        f"python -c \"import torch; b = torch.load('{path}', weights_only=False); torch.save("
+        f"{{'state_dict': b['state_dict'], 'metadata': {{'kwargs': dict(b['metadata']['kwargs'])}}}}, '{out}')\""
+    )
 
 
 def dac_weight_file() -> WeightFile:
@@ -126,40 +155,41 @@ class DacCodec(Codec):
 
 
 def _load_checkpoint(path: Path):
-    """Build the DAC model described by the file's metadata and load its weights strictly (CPU)."""
+    """Build the DAC model described by the file's metadata and load its weights strictly (CPU).
+
+    Raises:
+        CheckpointError: unreadable, a torch.package / pickle with code (refused, nothing runs), not a
+            DAC weights dict, not the 16 kHz model, or weights that do not fit it.
+    """
     import dac
 
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - metadata may hold plain objects that weights_only refuses
-        try:
-            # The release file is trusted (the user placed it here); DAC itself loads it this way.
-            blob = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception:  # noqa: BLE001 - not a pickled dict: maybe a torch.package export
-            return _load_package(path)
+    blob = load_weights_only(path, expected_format=DAC_WEIGHTS_FORMAT, convert_hint=_convert_hint(path))
     if not isinstance(blob, dict) or "state_dict" not in blob or "metadata" not in blob:
-        raise ValueError(f"{path}: expected a DAC weights dict with 'state_dict' and 'metadata'")
-    kwargs = dict(blob["metadata"].get("kwargs", {}))
+        raise CheckpointError(
+            path, f"holds {describe_contents(blob)}, not a DAC weights dict", DAC_WEIGHTS_FORMAT
+        )
+    metadata = blob["metadata"]
+    kwargs = metadata.get("kwargs") if isinstance(metadata, dict) else None
+    if not isinstance(kwargs, dict):
+        raise CheckpointError(
+            path, "has no metadata['kwargs'] dict of constructor arguments", DAC_WEIGHTS_FORMAT
+        )
     accepted = {k: v for k, v in kwargs.items() if k in DAC_16KHZ_KWARGS or k == "latent_dim"}
     if accepted.get("sample_rate") != 16000 or accepted.get("n_codebooks") != 12:
-        raise ValueError(
-            f"{path}: not the DAC 16 kHz model (metadata sample_rate={accepted.get('sample_rate')}, "
-            f"n_codebooks={accepted.get('n_codebooks')}); expected weights_16khz.pth from release 0.0.5"
+        raise CheckpointError(
+            path,
+            f"is not the DAC 16 kHz model (metadata sample_rate={accepted.get('sample_rate')}, "
+            f"n_codebooks={accepted.get('n_codebooks')})",
+            DAC_WEIGHTS_FORMAT,
         )
-    model = dac.DAC(**accepted)
-    check_state_dict_keys(model, blob["state_dict"], str(path))
-    model.load_state_dict(blob["state_dict"], strict=True)
-    return model
-
-
-def _load_package(path: Path):
-    """A DAC model saved as a torch.package (audiotools' other format); checked to be the 16 kHz model."""
-    import dac
-
     try:
-        model = dac.DAC.load(str(path))
-    except Exception as exc:  # noqa: BLE001 - audiotools raises several types
-        raise ValueError(f"{path}: neither a DAC weights dict nor a DAC torch.package ({exc})") from None
-    if int(model.sample_rate) != 16000 or int(model.n_codebooks) != 12:
-        raise ValueError(f"{path}: not the DAC 16 kHz model (sample_rate={model.sample_rate})")
+        model = dac.DAC(**accepted)
+    except Exception as exc:  # noqa: BLE001 - any constructor failure means the metadata is wrong
+        raise CheckpointError(
+            path,
+            f"metadata kwargs do not build a DAC model ({type(exc).__name__}: {exc})",
+            DAC_WEIGHTS_FORMAT,
+        ) from None
+    check_state_dict_keys(model, blob["state_dict"], str(path), DAC_WEIGHTS_FORMAT)
+    model.load_state_dict(blob["state_dict"], strict=True)
     return model

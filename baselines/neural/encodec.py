@@ -6,6 +6,7 @@ of 1024 entries; the target bandwidth selects how many are used (1.5 kbps -> 2, 
 
 Weights: ``encodec_24khz-d7cc33bc.th``, looked for in a `repository` folder, an explicit file, or
 torch hub's cache (``$TORCH_HOME/hub/checkpoints``). The file's sha256 prefix must match the name.
+It is read with ``weights_only=True`` (no code from the file runs) and loaded with strict key checking.
 """
 
 from __future__ import annotations
@@ -24,9 +25,15 @@ from baselines.neural._common import (
     seeded,
     sha256_prefix,
 )
-from baselines.weights import RANDOM_WEIGHTS, WeightFile, torch_hub_checkpoints_dir
+from baselines.weights import RANDOM_WEIGHTS, WeightFile, load_weights_only, torch_hub_checkpoints_dir
 
-__all__ = ["ENCODEC_24KHZ_CHECKPOINT", "ENCODEC_BANDWIDTHS_KBPS", "EncodecCodec", "encodec_weight_file"]
+__all__ = [
+    "ENCODEC_24KHZ_CHECKPOINT",
+    "ENCODEC_BANDWIDTHS_KBPS",
+    "ENCODEC_WEIGHTS_FORMAT",
+    "EncodecCodec",
+    "encodec_weight_file",
+]
 
 ENCODEC_24KHZ_CHECKPOINT = "encodec_24khz-d7cc33bc.th"
 ENCODEC_24KHZ_URL = "https://dl.fbaipublicfiles.com/encodec/v0/" + ENCODEC_24KHZ_CHECKPOINT
@@ -35,6 +42,11 @@ _PACKAGE_REMEDY = "pip install encodec==0.1.1 einops  (pyproject extra: neural)"
 _SAMPLE_RATE = 24_000
 _HOP = 320
 _CODEBOOK_SIZE = 1024
+#: What an EnCodec checkpoint file must be, for error messages.
+ENCODEC_WEIGHTS_FORMAT = (
+    "an EnCodec 24 kHz state dict: torch.save of EncodecModel.state_dict(), tensors only "
+    f"(as in {ENCODEC_24KHZ_CHECKPOINT})"
+)
 
 
 def encodec_weight_file() -> WeightFile:
@@ -85,7 +97,7 @@ class EncodecCodec(Codec):
         if path is None or state is None:
             self.weights = RANDOM_WEIGHTS
         else:
-            check_state_dict_keys(model, state, str(path))
+            check_state_dict_keys(model, state, str(path), ENCODEC_WEIGHTS_FORMAT)
             model.load_state_dict(state, strict=True)
             model.name = "encodec_24khz"
             self.weights = f"pretrained:{path.name}"
@@ -139,14 +151,20 @@ class EncodecCodec(Codec):
         return self.model.decode([(encoded.codes, None)])
 
 
-def _load_verified(path: Path) -> dict[str, torch.Tensor]:
-    """Load the state dict on CPU; for the official file name, check its sha256 prefix first."""
+def _load_verified(path: Path) -> Any:
+    """The file's contents on CPU (weights only); for the official file name, check its sha256 prefix first.
+
+    Raises:
+        CodecUnavailable: the official file name with the wrong checksum (a damaged download).
+        CheckpointError: unreadable, or refers to code (refused; nothing from the file runs).
+    """
     if path.name == ENCODEC_24KHZ_CHECKPOINT:
         expected = path.stem.split("-")[-1]
         actual = sha256_prefix(path, len(expected))
         if actual != expected:
             raise CodecUnavailable(
-                f"encodec: {path} is corrupt or incomplete (sha256 prefix {actual}, expected {expected})",
+                f"encodec: {path} is corrupt or incomplete (sha256 prefix {actual}, expected {expected} "
+                f"for {ENCODEC_WEIGHTS_FORMAT})",
                 f"delete it and download it again from {ENCODEC_24KHZ_URL}",
             )
-    return torch.load(path, map_location="cpu", weights_only=True)
+    return load_weights_only(path, expected_format=ENCODEC_WEIGHTS_FORMAT)

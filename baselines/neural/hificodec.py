@@ -33,13 +33,17 @@ from baselines.base import Codec, Encoded
 from baselines.neural._common import pad_to_multiple, seeded, state_dict_problems
 from baselines.weights import (
     RANDOM_WEIGHTS,
+    CheckpointError,
     WeightFile,
+    describe_contents,
     huggingface_hub_cache_dir,
     huggingface_snapshot_files,
+    load_weights_only,
 )
 
 __all__ = [
     "HIFICODEC_16K_320D",
+    "HIFICODEC_WEIGHTS_FORMAT",
     "HiFiCodecCodec",
     "HiFiCodecConfig",
     "HiFiCodecEncoder",
@@ -48,6 +52,7 @@ __all__ = [
     "HiFiCodecQuantizer",
     "hificodec_weight_file",
     "load_hificodec_checkpoint",
+    "read_hificodec_checkpoint",
 ]
 
 _LRELU_SLOPE = 0.1
@@ -312,30 +317,57 @@ class HiFiCodecModel(nn.Module):
 
 
 _CHECKPOINT_PARTS = ("generator", "encoder", "quantizer")
+#: What a HiFi-Codec checkpoint file must be, for error messages.
+HIFICODEC_WEIGHTS_FORMAT = (
+    f"a HiFi-Codec checkpoint: torch.save of a dict with keys {list(_CHECKPOINT_PARTS)}, each a state dict "
+    f"of tensors (as in {CHECKPOINT_NAME} from {HF_REPO_ID})"
+)
 
 
-def load_hificodec_checkpoint(model: HiFiCodecModel, path: str | Path) -> None:
-    """Load a released HiFi-Codec checkpoint file into `model` (CPU, strict).
+def read_hificodec_checkpoint(path: str | Path) -> dict[str, dict[str, torch.Tensor]]:
+    """The three state dicts of a released HiFi-Codec checkpoint file (CPU, weights only).
 
     Raises:
-        ValueError: the file is not a {generator, encoder, quantizer} dict, or any part has missing
-            or unexpected keys or wrong shapes (all problems are listed, nothing is loaded partially).
+        CheckpointError (a ValueError): the file is unreadable or refers to code (refused: nothing from
+            it runs), or is not a {generator, encoder, quantizer} dict of state dicts of tensors.
     """
     path = Path(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises several types for unreadable files
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc})") from None
+    state = load_weights_only(path, expected_format=HIFICODEC_WEIGHTS_FORMAT)
     if not isinstance(state, dict) or not all(part in state for part in _CHECKPOINT_PARTS):
-        keys = sorted(state) if isinstance(state, dict) else type(state).__name__
-        raise ValueError(f"{path}: expected a dict with keys {list(_CHECKPOINT_PARTS)}, got {keys}")
+        raise CheckpointError(path, f"holds {describe_contents(state)}", HIFICODEC_WEIGHTS_FORMAT)
+    for part in _CHECKPOINT_PARTS:
+        if not isinstance(state[part], dict) or not all(
+            isinstance(v, torch.Tensor) for v in state[part].values()
+        ):
+            raise CheckpointError(
+                path, f"its {part!r} entry is not a state dict of tensors", HIFICODEC_WEIGHTS_FORMAT
+            )
+    return {part: state[part] for part in _CHECKPOINT_PARTS}
+
+
+def load_hificodec_checkpoint(
+    model: HiFiCodecModel, path: str | Path, state: dict[str, dict[str, torch.Tensor]] | None = None
+) -> None:
+    """Load a released HiFi-Codec checkpoint file into `model` (CPU, weights only, strict).
+
+    Args:
+        state: the file's contents when already read with `read_hificodec_checkpoint`.
+
+    Raises:
+        CheckpointError (a ValueError): as `read_hificodec_checkpoint`, or any part has missing or
+            unexpected keys or wrong shapes (all problems are listed, nothing is loaded partially).
+    """
+    path = Path(path)
+    state = read_hificodec_checkpoint(path) if state is None else state
     problems = [
         f"[{part}] {problem}"
         for part in _CHECKPOINT_PARTS
         for problem in state_dict_problems(getattr(model, part), state[part])
     ]
     if problems:
-        raise ValueError(f"{path}: checkpoint does not match the model: " + "; ".join(problems))
+        raise CheckpointError(
+            path, "checkpoint does not match the model: " + "; ".join(problems), HIFICODEC_WEIGHTS_FORMAT
+        )
     for part in _CHECKPOINT_PARTS:
         getattr(model, part).load_state_dict(state[part], strict=True)
 
@@ -378,12 +410,13 @@ class HiFiCodecCodec(Codec):
             raise ValueError(f"residual_layers must be 1 or 2, got {residual_layers}")
         config = HIFICODEC_16K_320D
         path = None if random_weights else hificodec_weight_file().locate(checkpoint)
+        state = None if path is None else read_hificodec_checkpoint(path)  # a bad file fails before building
         with seeded(seed):
             self.model = HiFiCodecModel(config)
         if path is None:
             self.weights = RANDOM_WEIGHTS
         else:
-            load_hificodec_checkpoint(self.model, path)
+            load_hificodec_checkpoint(self.model, path, state)
             self.weights = f"pretrained:{path.name}"
         self.model.eval()
         self.config = config

@@ -195,7 +195,7 @@ def test_mismatching_checkpoints_are_refused(tmp_path):
         load_hificodec_checkpoint(_tiny(6), path)
 
     torch.save({"generator": state["generator"]}, path)
-    with pytest.raises(ValueError, match="expected a dict with keys"):
+    with pytest.raises(ValueError, match=r"holds a dict with keys \['generator'\]\. Expected a HiFi-Codec"):
         load_hificodec_checkpoint(_tiny(6), path)
 
     path.write_bytes(b"not a checkpoint")

@@ -128,5 +128,5 @@ def test_dac_unavailable_names_file_cache_and_command(tmp_path, monkeypatch):
 def test_dac_unreadable_file_is_named(tmp_path):
     path = tmp_path / "weights_16khz.pth"
     path.write_bytes(b"garbage, not a checkpoint")
-    with pytest.raises(ValueError, match="neither a DAC weights dict nor a DAC torch.package"):
+    with pytest.raises(ValueError, match="not a readable PyTorch checkpoint"):
         DacCodec(checkpoint=str(path))
