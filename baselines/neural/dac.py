@@ -115,6 +115,7 @@ class DacCodec(Codec):
         else:
             model = _load_checkpoint(path)
             self.weights = f"pretrained:{path.name}"
+            self.weight_files = (str(path),)
         model.eval()
         self.model = model
         self.n_codebooks = int(n_codebooks)

@@ -101,6 +101,7 @@ class EncodecCodec(Codec):
             model.load_state_dict(state, strict=True)
             model.name = "encodec_24khz"
             self.weights = f"pretrained:{path.name}"
+            self.weight_files = (str(path),)
         self.bandwidth_kbps = float(bandwidth_kbps)
         model.set_target_bandwidth(self.bandwidth_kbps)
         model.eval()

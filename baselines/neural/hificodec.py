@@ -418,6 +418,7 @@ class HiFiCodecCodec(Codec):
         else:
             load_hificodec_checkpoint(self.model, path, state)
             self.weights = f"pretrained:{path.name}"
+            self.weight_files = (str(path),)
         self.model.eval()
         self.config = config
         self.residual_layers = residual_layers

@@ -130,3 +130,20 @@ def test_dac_unreadable_file_is_named(tmp_path):
     path.write_bytes(b"garbage, not a checkpoint")
     with pytest.raises(ValueError, match="not a readable PyTorch checkpoint"):
         DacCodec(checkpoint=str(path))
+
+
+def test_weights_found_in_the_default_cache_are_part_of_the_codec_fingerprint(tmp_path, monkeypatch):
+    """A checkpoint found in DAC's cache (no path given) is declared, so replacing it changes the key."""
+    from benchmarks.fingerprint import FileHasher, codec_fingerprint
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    cached = tmp_path / ".cache" / "descript" / "dac" / DAC_16KHZ_CHECKPOINT
+    cached.parent.mkdir(parents=True)
+    _write_dac_checkpoint(cached, TINY_DAC, seed=1)
+    hasher = FileHasher(None)
+    codec = DacCodec(n_codebooks=3)
+    assert codec.weight_files == (str(cached),)
+    before = codec_fingerprint(codec, hasher).digest
+    assert codec_fingerprint(DacCodec(n_codebooks=3), hasher).digest == before
+    _write_dac_checkpoint(cached, TINY_DAC, seed=2)  # retrained, same place and name
+    assert codec_fingerprint(DacCodec(n_codebooks=3), hasher).digest != before
