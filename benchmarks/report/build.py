@@ -1,7 +1,7 @@
 """Build every report of an experiment from its store: tables, bitrates, per-clip scores, plots, provenance.
 
 Every data string (system, clip, family, dataset names, error messages) is escaped for the format it
-is written in (`benchmarks.report.escape`); docs/reliability_reports.md states the promise and its test.
+is written in (`benchmarks.report.escape`); docs/reliability.md states the promise and its test.
 """
 
 from __future__ import annotations
