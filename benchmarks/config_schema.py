@@ -48,6 +48,7 @@ class RunConfig:
     metrics: str = ""
     sample_rate: int = 16_000
     max_clips: int | None = None
+    max_duration_s: float = 3600.0
     metric_batch_size: int = 8
     progress: bool = True
     dataset: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -77,6 +78,10 @@ def validate_config(cfg: DictConfig) -> DictConfig:
     _check(
         typed.max_clips is None or typed.max_clips >= 1,
         f"max_clips={typed.max_clips}: give a number of clips per dataset (at least 1), or null for all",
+    )
+    _check(
+        typed.max_duration_s > 0,
+        f"max_duration_s={typed.max_duration_s}: the longest clip accepted, in seconds, must be positive",
     )
     _check(typed.metric_batch_size >= 1, f"metric_batch_size={typed.metric_batch_size}: must be at least 1")
     _check(

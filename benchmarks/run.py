@@ -498,7 +498,7 @@ def run(cfg: DictConfig) -> int:
     if stale:
         print(f"note: marked {len(stale)} earlier run(s) that never finished as interrupted: {', '.join(stale)}")
     runner = Runner(store, ReconstructionCache(cfg.cache_dir), int(cfg.sample_rate), int(cfg.metric_batch_size),
-                    bool(cfg.progress))
+                    bool(cfg.progress), max_duration_s=float(cfg.max_duration_s))
     status = "interrupted"
     try:
         summary = runner.run(codecs, metrics, clips, run_id=run_id)

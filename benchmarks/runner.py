@@ -24,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from baselines.base import Codec
-from benchmarks.audio import AudioInputError, LoadedAudio, load_clip_audio
+from benchmarks.audio import MAX_DURATION_S, AudioInputError, LoadedAudio, load_clip_audio
 from benchmarks.cache import (
     CacheCorrupt,
     CachedReconstruction,
@@ -79,6 +79,8 @@ class Runner:
         metric_batch_size: clips handed to `Metric.score_batch` at once.
         progress: show progress bars.
         hasher: file hasher for fingerprints (default: memo file `HASH_MEMO_NAME` in the cache folder).
+        max_duration_s: longest clip read, in seconds as declared by the file's header (checked before
+            decoding); a longer clip is a per-clip error.
     """
 
     def __init__(
@@ -89,12 +91,14 @@ class Runner:
         metric_batch_size: int = 8,
         progress: bool = True,
         hasher: FileHasher | None = None,
+        max_duration_s: float = MAX_DURATION_S,
     ) -> None:
         self.store = store
         self.cache = cache
         self.sample_rate = sample_rate
         self.metric_batch_size = metric_batch_size
         self.progress = progress
+        self.max_duration_s = max_duration_s
         self.hasher = hasher or FileHasher(cache.root / HASH_MEMO_NAME)
         self._audio: dict[str, LoadedAudio | AudioInputError] = {}
         self._clip_fp: dict[tuple[str, ...], str] = {}
@@ -106,7 +110,7 @@ class Runner:
         key = f"{clip.dataset}/{clip.clip_id}"
         if key not in self._audio:
             try:
-                self._audio[key] = load_clip_audio(clip, self.sample_rate)
+                self._audio[key] = load_clip_audio(clip, self.sample_rate, self.max_duration_s)
             except AudioInputError as exc:
                 self._audio[key] = exc
         found = self._audio[key]

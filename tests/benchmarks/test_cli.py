@@ -463,3 +463,20 @@ def test_no_catalogue_imports_its_registry():
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert registry not in imported, path
+
+
+def test_max_duration_is_a_setting_that_reaches_the_reader(tmp_path, capsys):
+    """A clip longer than `max_duration_s` is a per-clip error naming the limit; the default reads it."""
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    t = torch.arange(32_000) / 16_000
+    sf.write(clips / "two_seconds.wav", (0.3 * torch.sin(2 * math.pi * 220 * t)).numpy(), 16_000)
+    common = ["--codecs", "original", "--datasets", "folder", "--metrics", "mel_distance",
+              f"dataset.folder.root={clips}", f"output_root={tmp_path / 'out'}",
+              f"cache_dir={tmp_path / 'cache'}", "progress=false", "report.plots=false"]
+    assert main([*common, "name=short", "max_duration_s=1"]) == 3  # the only clip is refused: nothing scored
+    errors = (tmp_path / "out" / "short" / "errors.csv").read_text()
+    assert "two_seconds" in errors and "max_duration_s" in errors
+    assert main([*common, "name=default_limit"]) == 0
+    assert main([*common, "name=bad", "max_duration_s=0"]) == 2
+    assert "max_duration_s" in capsys.readouterr().err
