@@ -480,14 +480,13 @@ def test_direction_of_an_unregistered_metric_comes_from_the_runs_summary(tmp_pat
 
 
 def _documented_commands() -> list[str]:
-    """The bash commands of the "Comparing two systems" section (README, or docs/ before it moves)."""
-    for path in (REPO_ROOT / "README.md", REPO_ROOT / "docs" / "compare_and_api.md"):
-        text = path.read_text() if path.is_file() else ""
-        if "### Comparing two systems" in text:
-            section = text.split("### Comparing two systems", 1)[1].split("\n### ", 1)[0]
-            blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
-            return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
-    pytest.fail("no 'Comparing two systems' section in README.md or docs/compare_and_api.md")
+    """The bash commands of the README's "Comparing two systems" section."""
+    text = (REPO_ROOT / "README.md").read_text()
+    if "### Comparing two systems" not in text:
+        pytest.fail("no 'Comparing two systems' section in README.md")
+    section = text.split("### Comparing two systems", 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+    return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
 
 
 @pytest.mark.slow
