@@ -4,9 +4,8 @@ Every file is made on the fly (big ones generated, nothing committed). `build_co
 writes one or more entries per row into `folder`, named ``rNN_<what>``, and returns the expected
 behaviour of each row. `outside` is a folder beside the corpus root (for links that lead out of it).
 
-Rows left out on purpose: 14 (speech at -140 dB: a ViSQOL scoring rule, not an input-reading matter)
-and 50 (names that collide in the reconstruction cache: a cache-key matter). Both are covered by the
-ViSQOL and cache work.
+Rows 14 (speech at -140 dB: a scoring rule, not an input-reading matter) and 50 (names that collide in
+a naive cache key) need a run, not just a read: they are tests of their own in `test_bad_input_corpus.py`.
 """
 
 from __future__ import annotations

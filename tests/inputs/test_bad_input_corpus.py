@@ -12,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from benchmarks.audio import AudioInputError, load_clip_audio
 from benchmarks.datasets.base import Clip
 from benchmarks.datasets.folder import load_folder
+from tests.conftest import harmonic_tone
 from tests.inputs.corpus import HOSTILE_STEMS, ROWS, SR, build_corpus, hostile, hostile_seconds
 
 
@@ -156,3 +158,49 @@ def test_links_out_of_the_root_can_be_allowed_explicitly_and_are_noted(corpus):
         load_clip_audio(clips["r41_self"], SR)  # the opt-in reads links out, nothing else changes
     with pytest.raises(AudioInputError, match="not a regular file"):
         load_clip_audio(clips["r45_devzero"], SR)
+
+
+def _run_folder(tmp_path: Path, root: Path, codec_names: list[str], metric_names: list[str]):
+    from baselines.registry import build_codec
+    from benchmarks.cache import ReconstructionCache
+    from benchmarks.metrics import build_metric
+    from benchmarks.runner import Runner
+    from benchmarks.store import ResultStore
+
+    store = ResultStore(tmp_path / "store.sqlite")
+    runner = Runner(store, ReconstructionCache(tmp_path / "cache"), SR, progress=False)
+    codecs = [build_codec(name) for name in codec_names]
+    runner.run(codecs, {m: build_metric(m) for m in metric_names}, load_folder(root, domain="speech"))
+    scores, recons = store.scores(), store.reconstructions()
+    store.close()
+    return scores, recons
+
+
+def test_row_14_speech_at_minus_140_db_gets_no_perfect_score(tmp_path):
+    """Row 14: a clip at -140 dB is read (it is audio), but the level-floored metrics give NaN with
+    the reason instead of a perfect score for every codec."""
+    root = tmp_path / "corpus"
+    root.mkdir()
+    sf.write(root / "r14_minus_140_db.wav", harmonic_tone(3.0, SR) * 1e-7, SR, subtype="FLOAT")
+    sf.write(root / "r14_normal.wav", harmonic_tone(3.0, SR) * 0.3, SR, subtype="FLOAT")
+    scores, recons = _run_folder(tmp_path, root, ["original", "codec2@1200"], ["mel_distance", "stft_distance"])
+    assert (recons["status"] == "ok").all()
+    quiet = scores[scores["clip_id"] == "r14_minus_140_db"]
+    assert len(quiet) and quiet["value"].isna().all()
+    assert quiet["reason"].str.contains("near-silent").all()
+    normal = scores[scores["clip_id"] == "r14_normal"]
+    assert len(normal) and normal["value"].notna().all()
+
+
+def test_row_50_names_that_collide_in_a_naive_cache_key_get_their_own_audio(tmp_path):
+    """Row 50: `x y`/`x_y`, `sub/clip`/`sub_clip`, `song`/`song.v2` are distinct clips; the ground-truth
+    row scores each against its own audio (zero distance), never against the other's."""
+    root = tmp_path / "corpus"
+    (root / "sub").mkdir(parents=True)
+    names = ["x y.wav", "x_y.wav", "sub/clip.wav", "sub_clip.wav", "song.wav", "song.v2.wav"]
+    for index, name in enumerate(names):
+        sf.write(root / name, harmonic_tone(1.0 + 0.25 * index, SR, f0_hz=110.0 * (index + 1)), SR)
+    scores, recons = _run_folder(tmp_path, root, ["original"], ["mel_distance"])
+    assert len(recons) == len(names) and (recons["status"] == "ok").all()
+    assert recons["audio_path"].nunique() == len(names)
+    assert scores["clip_id"].nunique() == len(names) and (scores["value"].abs() < 1e-6).all()
