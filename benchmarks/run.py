@@ -552,13 +552,14 @@ def _usable_scores(store: ResultStore, clips: list[Clip], codec_names: list[str]
 
 
 def _write_unavailable(out_dir: Path, unavailable: list[tuple[str, str, str]], failed_metrics: list[tuple[str, str]]) -> None:
-    import csv
+    """`unavailable.csv`: names and reasons come from user data, so cells are escaped like the report's."""
+    import pandas as pd
 
-    with open(out_dir / "unavailable.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["kind", "name", "reason", "remedy"])
-        writer.writerows(("codec", n, r, m) for n, r, m in unavailable)
-        writer.writerows(("metric", n, r, "") for n, r in failed_metrics)
+    from benchmarks.report.escape import write_csv
+
+    rows = [("codec", n, r, m) for n, r, m in unavailable] + [("metric", n, r, "") for n, r in failed_metrics]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(pd.DataFrame(rows, columns=["kind", "name", "reason", "remedy"]), out_dir / "unavailable.csv")
 
 
 if __name__ == "__main__":
