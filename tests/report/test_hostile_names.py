@@ -233,29 +233,16 @@ def test_csv_cell_leaves_numbers_and_plain_text(value: object) -> None:
 
 
 def test_unavailable_csv_escapes_names_and_reasons(tmp_path):
-    """A precomputed system whose name is a spreadsheet formula and whose folder is missing is listed in
-    unavailable.csv as text, not as a formula."""
-    import soundfile as sf
+    """Configuration labels (a user's YAML sets them), reasons and remedies reach unavailable.csv as
+    text: no formula cell, no row split by a line break, the original recoverable."""
+    from benchmarks.run import _write_unavailable
 
-    from benchmarks.run import main
-    from tests.conftest import harmonic_tone
-
-    clips = tmp_path / "clips"
-    clips.mkdir()
-    sf.write(clips / "a.wav", harmonic_tone(1.0, 16_000) * 0.3, 16_000)
-    outputs = tmp_path / "outputs"
-    outputs.mkdir()
-    hostile = '=HYPERLINK("http://x")'
-    (outputs / "systems.csv").write_text(f'system,codec,nominal_kbps\n"{hostile.replace(chr(34), chr(34) * 2)}",x,1.0\n')
-    status = main([
-        "--codecs", "original,precomputed:*", "--datasets", "folder", "--metrics", "mel_distance",
-        f"dataset.folder.root={clips}", f"precomputed.root={outputs}",
-        f"precomputed.systems_csv={outputs / 'systems.csv'}", f"output_root={tmp_path / 'results'}",
-        f"cache_dir={tmp_path / 'cache'}", "name=u", "progress=false", "report.plots=false",
-    ])
-    assert status in (0, 1)
-    with open(tmp_path / "results" / "u" / "unavailable.csv", newline="") as fh:
+    codecs = [('=HYPERLINK("http://x")', "+reason\nsecond line", "@remedy"), ("plain", "ok reason", "-3")]
+    _write_unavailable(tmp_path, codecs, [("-metric|x", "=1+1")])
+    with open(tmp_path / "unavailable.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    names = [row["name"] for row in rows]
-    assert any(csv_cell_unescape(n) == f"precomputed:{hostile}" for n in names), names
-    assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row.values())
+    assert len(rows) == 3
+    cells = [cell for row in rows for cell in row.values()]
+    assert not any(cell.startswith(("=", "+", "@")) or (cell.startswith("-") and cell != "-3") for cell in cells)
+    assert [csv_cell_unescape(row["name"]) for row in rows] == ['=HYPERLINK("http://x")', "plain", "-metric|x"]
+    assert csv_cell_unescape(rows[0]["reason"]) == "+reason\nsecond line" and rows[1]["remedy"] == "-3"
