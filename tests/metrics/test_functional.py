@@ -130,7 +130,9 @@ def test_visqol_profiles_and_domains_match_the_class(demo_pair, synthetic_pair):
     # The domain selects the setting: music clips use audio mode at 48 kHz in the standard profile.
     est_syn, ref_syn = synthetic_pair
     music = F.visqol(est_syn, ref_syn, SR, domain="music")
-    assert music == _class_value("visqol", "visqol", est_syn, ref_syn, SR, domain="music")
+    # Audio mode's 48 kHz path (FFT resampling, multi-threaded BLAS) rounds differently from call to
+    # call in the last bits only: equal to 1e-9, where a wrong mode or rate would differ by > 1e-2.
+    assert music == pytest.approx(_class_value("visqol", "visqol", est_syn, ref_syn, SR, domain="music"), rel=1e-9)
     assert music != F.visqol(est_syn, ref_syn, SR, domain="speech")
 
 
