@@ -68,8 +68,9 @@ class SemantiCodec(nn.Module):
         ddim_sample_step: diffusion steps per window (official default 50).
         cfg_scale: classifier-free guidance scale (official default 2.0; 1.0 disables guidance).
         checkpoint_path: folder with encoder.ckpt / decoder.ckpt (official layout) or a snapshot of the
-            Hugging Face repository; missing files are looked up in the cache, then downloaded.
-        cache_path: Hugging Face cache folder (default: $HF_HUB_CACHE).
+            Hugging Face repository; missing files are looked up in the caches, then downloaded.
+        cache_path: Hugging Face cache folder (default: $HF_HUB_CACHE, then ./pretrained where the
+            official package downloads; order in `semanticodec.checkpoints`).
         device: default cuda, else mps, else cpu.
         dtype: weight/activation dtype (float32 default; bfloat16/float16 for speed on GPU).
         seed: default seed of `decode` (None: fresh noise every call, like the official code).
