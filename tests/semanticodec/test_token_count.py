@@ -9,7 +9,12 @@ the silent extra window the default mode does not encode (README, "SemantiCodec"
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +81,27 @@ def test_quirk_lengths_end_to_end_on_a_tiny_model():
         assert pairs == official_pairs(n, 1) or n == WINDOW
     upstream = tiny_codec(100, upstream_compatible=True)
     assert upstream.encode(rw.test_signal(WINDOW / 16000, seed=3)).shape[1] == official_pairs(WINDOW, 1) == 520
+
+
+@pytest.mark.skipif(not os.environ.get("SEMANTICODEC_OFFICIAL_PATH"), reason="set SEMANTICODEC_OFFICIAL_PATH "
+                    "to '<official repo>:<its deps>' to count tokens with the official code")
+@pytest.mark.slow
+def test_live_official_token_counts_over_a_sweep(tmp_path):
+    """The official load_audio + slice, run now on real files, against both modes and the rule above."""
+    lengths = sorted({1, 123, 2559, 2560, 2561, 16000, 32000, 140_801, 163_839, WINDOW, 163_841, 200_000,
+                      2 * WINDOW, 3 * WINDOW, *range(50_000, 52_600, 37), *(2560 * c for c in range(60, 66))})
+    script = Path(__file__).parent / "official_reference.py"
+    copy = tmp_path / "official_reference.py"
+    copy.write_text(script.read_text())
+    (tmp_path / "random_weights.py").write_text((Path(__file__).parent / "random_weights.py").read_text())
+    out = tmp_path / "counts.json"
+    env = dict(os.environ, PYTHONPATH=os.environ["SEMANTICODEC_OFFICIAL_PATH"])
+    subprocess.run([sys.executable, str(copy), "--count-sweep", ",".join(map(str, lengths)), "--out", str(out)],
+                   env=env, check=True, cwd=tmp_path, capture_output=True)
+    counts = json.loads(out.read_text())
+    for rate, k in ((100, 1), (50, 2), (25, 4)):
+        for n in lengths:
+            official = counts[str(rate)][str(n)]
+            assert official == official_pairs(n, k) == frontend.num_token_pairs(n, k, upstream_compatible=True), n
+            expected_default = 512 * (n // WINDOW) // k if n % WINDOW == 0 and n // WINDOW in (1, 2) else official
+            assert frontend.num_token_pairs(n, k) == expected_default, n
