@@ -2,7 +2,9 @@
 
 Codes are ``[B, 2, T']``: row 0 the semantic token (vocabulary V), row 1 the acoustic token (8192),
 at ``token_rate / 2`` pairs per second, so the measured bitrate is
-``token_rate / 2 * (log2 V + 13)`` bit/s up to the rounding of the clip to whole 0.16 s columns.
+``token_rate / 2 * (log2 V + 13)`` bit/s over the coded columns; like the official code, a clip is
+coded up to one 0.16 s column beyond its end (see `semanticodec.frontend.num_token_pairs`), so the
+bitrate measured over the clip's own duration is slightly higher for short clips.
 
 Weights are the official ``haoheliu/SemantiCodec`` files, found in ``checkpoint_path`` or the Hugging
 Face cache; the adapter never downloads unless ``download=True``. Missing files raise

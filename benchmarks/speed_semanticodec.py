@@ -3,6 +3,7 @@
     python -m benchmarks.speed_semanticodec [--rates 100,50,25] [--steps 50] [--fast-steps 10,20]
         [--duration-s 10] [--official-path <official repo>:<its deps>]
         [--threads N] [--out results/speed.json]
+        [--encode-only] [--repeats N] [--encode-calls N] [--checkpoint-dir DIR]
 
 Both sides are built at FULL size with RANDOM weights (labelled; speed does not depend on weight
 values) and run one clip of `duration_s` seconds (default 10 s = one 10.24 s window) at identical
@@ -11,8 +12,14 @@ official 50), timed directly. Ours is also timed with DPM-Solver++ (2M) at `--fa
 (implementation, rate) runs in its own subprocess so peak memory (max RSS) is per measurement; the
 official code runs with its own package on PYTHONPATH (it is also called ``semanticodec``).
 
-Encode is timed twice (the first call includes one-time setup on both sides). One untimed 2-step
-decode precedes the timed ones on both sides.
+Encode: the first call (one-time setup included) is timed alone, then `--encode-calls` more calls
+whose median is ``encode_s``. One untimed 2-step decode precedes the timed ones on both sides.
+
+On a shared machine single timings are noisy: `--repeats N` runs N worker processes per side,
+alternating which side goes first, records the load average around each run, and reports the median
+over runs of each side's ``encode_s`` (``encode_medians``). `--checkpoint-dir DIR` builds ours the
+way users do, with the constructor from checkpoint files (``DIR/semanticodec_tokenrate_{R}``, written
+by `write_random_checkpoints` with random weights when missing) instead of `SemantiCodec.random`.
 """
 
 from __future__ import annotations
@@ -52,15 +59,73 @@ def _timed(fn):
 
 
 # -- workers (run in subprocesses) ----------------------------------------------------------
-def worker_ours(rate: int, steps: list[int], fast_steps: list[int], duration_s: float) -> dict:
+def _encode_timings(encode, calls: int) -> dict:
+    """First call alone, then `calls` more; encode_s is their median (wall clock), encode_cpu_s the
+    median process CPU time, which with one thread is work done, little affected by other jobs."""
+    import statistics
+
+    tokens, first_s = _timed(encode)
+    times, cpu_times = [], []
+    for _ in range(max(calls, 1)):
+        cpu_start = time.process_time()
+        times.append(_timed(encode)[1])
+        cpu_times.append(time.process_time() - cpu_start)
+    return {"tokens_out": tokens, "encode_first_s": first_s, "encode_calls_s": times,
+            "encode_s": statistics.median(times), "encode_cpu_calls_s": cpu_times,
+            "encode_cpu_s": statistics.median(cpu_times)}
+
+
+def write_random_checkpoints(root: Path, rate: int) -> Path:
+    """Full-size RANDOM-weight files in the official layout under `root` (speed only); -> token-rate folder."""
+    import json
+
+    import numpy as np
+    import torch
+
+    from semanticodec.checkpoints import repository_files
+    from semanticodec.config import encoder_config
+    from semanticodec.encoder import SemantiCodecEncoder
+
+    folder = root / f"semanticodec_tokenrate_{rate}"
+    npy = root / repository_files(rate, VOCAB)["semantic_codebook"]
+    if (folder / "decoder.ckpt").is_file() and npy.is_file():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    generator = torch.Generator().manual_seed(0)
+    config = encoder_config(rate, VOCAB)
+    with torch.device("meta"):
+        encoder = SemantiCodecEncoder(config)
+    state = {k: torch.randn(v.shape, generator=generator) * 0.02 for k, v in encoder.state_dict().items()}
+    torch.save(state, folder / "encoder.ckpt")
+    del state
+    keys = Path(__file__).resolve().parents[1] / "tests" / "semanticodec" / "data" / "decoder_official_keys.json"
+    shapes = json.loads(keys.read_text())["keys"][str(rate)]
+    state = {k: torch.randn(tuple(s), generator=generator) * 0.02 for k, s in shapes.items()}
+    state["scale_factor"] = torch.tensor(1.0)
+    torch.save(state, folder / "decoder.ckpt")
+    del state
+    npy.parent.mkdir(parents=True, exist_ok=True)
+    np.save(npy, np.random.default_rng(0).standard_normal((VOCAB, config.feature_dim), dtype=np.float32))
+    return folder
+
+
+def worker_ours(rate: int, steps: list[int], fast_steps: list[int], duration_s: float, options: dict) -> dict:
     import torch
 
     from semanticodec import SemantiCodec
 
-    model, build_s = _timed(lambda: SemantiCodec.random(rate, VOCAB, device="cpu", cfg_scale=GUIDANCE, eta=ETA))
+    settings = {"device": "cpu", "cfg_scale": GUIDANCE, "eta": ETA, "load_decoder": bool(steps or fast_steps)}
+    if options.get("checkpoint_dir"):
+        folder = Path(options["checkpoint_dir"]) / f"semanticodec_tokenrate_{rate}"
+        model, build_s = _timed(lambda: SemantiCodec(rate, VOCAB, checkpoint_path=folder, download=False, **settings))
+    else:
+        model, build_s = _timed(lambda: SemantiCodec.random(rate, VOCAB, **settings))
     audio = _signal(duration_s)
-    tokens, encode_first_s = _timed(lambda: model.encode(audio))
-    _, encode_s = _timed(lambda: model.encode(audio))
+    timings = _encode_timings(lambda: model.encode(audio), options.get("encode_calls", 1))
+    tokens = timings.pop("tokens_out")
+    result = {"build_s": build_s, **timings, "tokens": list(tokens.shape), "torch_threads": torch.get_num_threads()}
+    if not (steps or fast_steps):
+        return {**result, "decode_s": {}, "peak_rss_gb": _peak_rss_gb()}
     model.decode_waveform(tokens, seed=0, steps=2)  # warm-up (one-time kernel setup), not timed
     decode_s = {}
     for count in steps:
@@ -69,11 +134,10 @@ def worker_ours(rate: int, steps: list[int], fast_steps: list[int], duration_s: 
         _, decode_s[f"dpmpp_2m{count}"] = _timed(
             lambda n=count: model.decode_waveform(tokens, seed=0, steps=n, sampler="dpmpp_2m")
         )
-    return {"build_s": build_s, "encode_first_s": encode_first_s, "encode_s": encode_s, "decode_s": decode_s,
-            "tokens": list(tokens.shape), "peak_rss_gb": _peak_rss_gb(), "torch_threads": torch.get_num_threads()}
+    return {**result, "decode_s": decode_s, "peak_rss_gb": _peak_rss_gb()}
 
 
-def worker_official(rate: int, steps: list[int], fast_steps: list[int], duration_s: float) -> dict:
+def worker_official(rate: int, steps: list[int], fast_steps: list[int], duration_s: float, options: dict) -> dict:
     import numpy as np
     import soundfile as sf
     import torch
@@ -109,21 +173,25 @@ def worker_official(rate: int, steps: list[int], fast_steps: list[int], duration
             model.encoder = AudioMAEConditionQuantResEncoder(
                 feature_dimension=feature_dim, lstm_layer=lstm_layers, centroid_npy_path=npy
             ).eval()
-            model.decoder = instantiate_from_config(config["model"]).eval()
+            if steps:
+                model.decoder = instantiate_from_config(config["model"]).eval()
             return model
 
         model, build_s = _timed(build)
         with torch.no_grad():
-            tokens, encode_first_s = _timed(lambda: model.encode(wav))
-            _, encode_s = _timed(lambda: model.encode(wav))
+            timings = _encode_timings(lambda: model.encode(wav), options.get("encode_calls", 1))
+            tokens = timings.pop("tokens_out")
+            if not steps:
+                return {"build_s": build_s, **timings, "decode_s": {}, "tokens": list(tokens.shape),
+                        "peak_rss_gb": _peak_rss_gb(), "torch_threads": torch.get_num_threads()}
             model.ddim_sample_step = 2  # the official sampler fails at 1 step
             model.decode(tokens)  # warm-up, not timed (as for ours)
             decode_s = {}
             for count in steps:
                 model.ddim_sample_step = count
                 _, decode_s[f"ddim{count}"] = _timed(lambda: model.decode(tokens))
-    return {"build_s": build_s, "encode_first_s": encode_first_s, "encode_s": encode_s, "decode_s": decode_s,
-            "tokens": list(tokens.shape), "peak_rss_gb": _peak_rss_gb(), "torch_threads": torch.get_num_threads()}
+    return {"build_s": build_s, **timings, "decode_s": decode_s, "tokens": list(tokens.shape),
+            "peak_rss_gb": _peak_rss_gb(), "torch_threads": torch.get_num_threads()}
 
 
 WORKERS = {"ours": worker_ours, "official": worker_official}
@@ -141,7 +209,12 @@ def _run_worker(kind: str, rate: int, args: argparse.Namespace) -> dict:
         env["OMP_NUM_THREADS"] = str(args.threads)
     # The worker imports only this file (never our package when measuring the official code).
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--rates", str(rate),
-               "--steps", args.steps, "--fast-steps", args.fast_steps, "--duration-s", str(args.duration_s)]
+               "--steps", args.steps, "--fast-steps", args.fast_steps, "--duration-s", str(args.duration_s),
+               "--encode-calls", str(args.encode_calls)]
+    if args.encode_only:
+        command.append("--encode-only")
+    if args.checkpoint_dir:
+        command += ["--checkpoint-dir", str(Path(args.checkpoint_dir).resolve())]
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tempfile.gettempdir(), check=False)
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
@@ -160,6 +233,31 @@ def _summarise(result: dict, duration_s: float) -> dict:
         "encode_rtf": result["encode_s"] / duration_s,
         "decode_rtf": {name: seconds / duration_s for name, seconds in result["decode_s"].items()},
     }
+
+
+def _encode_medians(rows: list[dict]) -> list[dict]:
+    """Per rate and side: the median over runs of each run's encode_s; official / ours as `ratio`."""
+    import statistics
+
+    out = []
+    for rate in sorted({row["rate"] for row in rows}, reverse=True):
+        medians = {}
+        for impl in ("ours", "official"):
+            done = [r for r in rows if r["rate"] == rate and r["impl"] == impl and "error" not in r]
+            if done:
+                times = [r["encode_s"] for r in done]
+                medians[impl] = {"runs": len(times), "median_encode_s": statistics.median(times), "encode_s": times}
+                if all("encode_cpu_s" in r for r in done):
+                    cpu = [r["encode_cpu_s"] for r in done]
+                    medians[impl].update(median_encode_cpu_s=statistics.median(cpu), encode_cpu_s=cpu)
+        entry = {"rate": rate, **medians}
+        if len(medians) == 2:
+            entry["official_over_ours"] = medians["official"]["median_encode_s"] / medians["ours"]["median_encode_s"]
+            if "median_encode_cpu_s" in medians["ours"] and "median_encode_cpu_s" in medians["official"]:
+                entry["official_over_ours_cpu"] = (medians["official"]["median_encode_cpu_s"]
+                                                   / medians["ours"]["median_encode_cpu_s"])
+        out.append(entry)
+    return out
 
 
 def _speedups(rows: list[dict]) -> list[dict]:
@@ -190,40 +288,64 @@ def main(argv: list[str] | None = None) -> int:
                         help="PYTHONPATH for the official code and its deps; omit to time ours only")
     parser.add_argument("--threads", type=int, default=0, help="OMP_NUM_THREADS for the workers (0: default)")
     parser.add_argument("--out", default=None, help="write the JSON results here")
+    parser.add_argument("--encode-only", action="store_true", help="time encoding only (no decoder built)")
+    parser.add_argument("--repeats", type=int, default=1, help="worker processes per side and rate, alternated")
+    parser.add_argument("--encode-calls", type=int, default=1, help="timed encode calls after the first, per run")
+    parser.add_argument("--checkpoint-dir", default=None,
+                        help="build ours from checkpoint files here (random full-size files are written if missing)")
+    parser.add_argument("--note", default="", help="free text stored with the results (e.g. machine load)")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     steps, fast_steps = _int_list(args.steps), _int_list(args.fast_steps)
+    if args.encode_only:
+        steps, fast_steps = [], []
     if any(count < 2 for count in steps):
         parser.error("--steps: the official DDIM sampler fails below 2 steps")
     rates = [int(r) for r in args.rates.split(",")]
+    options = {"encode_calls": args.encode_calls, "checkpoint_dir": args.checkpoint_dir}
 
     if args.worker:
-        print(json.dumps(WORKERS[args.worker](rates[0], steps, fast_steps, args.duration_s)))
+        print(json.dumps(WORKERS[args.worker](rates[0], steps, fast_steps, args.duration_s, options)))
         return 0
+    if args.checkpoint_dir:
+        for rate in rates:
+            write_random_checkpoints(Path(args.checkpoint_dir), rate)
 
     rows = []
     print(f"weights: random (TEST ONLY) at full size; DDIM eta {ETA}, guidance {GUIDANCE}, CPU, one clip of "
           f"{args.duration_s:g} s", flush=True)
     print(f"{'rate':>4} {'impl':>8} {'enc s':>6} {'enc RTF':>7} {'peak GB':>7}  decode s (RTF)", flush=True)
     for rate in rates:
-        for kind in ["ours"] + (["official"] if args.official_path else []):
-            summary = _summarise(_run_worker(kind, rate, args), args.duration_s)
-            summary.update(rate=rate, impl=kind, duration_s=args.duration_s, weights="random (TEST ONLY)")
-            rows.append(summary)
-            if "error" in summary:
-                print(f"{rate:>4} {kind:>8} error: {summary['error']}", flush=True)
-                continue
-            decodes = "  ".join(f"{name} {seconds:.1f} ({summary['decode_rtf'][name]:.2f})"
-                                for name, seconds in summary["decode_s"].items())
-            print(f"{rate:>4} {kind:>8} {summary['encode_s']:>6.2f} {summary['encode_rtf']:>7.2f} "
-                  f"{summary['peak_rss_gb']:>7.2f}  {decodes}", flush=True)
+        for repeat in range(max(args.repeats, 1)):
+            kinds = ["ours"] + (["official"] if args.official_path else [])
+            for kind in kinds if repeat % 2 == 0 else kinds[::-1]:
+                load_before = os.getloadavg()[0]
+                summary = _summarise(_run_worker(kind, rate, args), args.duration_s)
+                summary.update(rate=rate, impl=kind, duration_s=args.duration_s, weights="random (TEST ONLY)",
+                               repeat=repeat, loadavg_1min_before=load_before, loadavg_1min_after=os.getloadavg()[0],
+                               built_from="checkpoint files" if kind == "ours" and args.checkpoint_dir else "memory")
+                rows.append(summary)
+                if "error" in summary:
+                    print(f"{rate:>4} {kind:>8} error: {summary['error']}", flush=True)
+                    continue
+                decodes = "  ".join(f"{name} {seconds:.1f} ({summary['decode_rtf'][name]:.2f})"
+                                    for name, seconds in summary["decode_s"].items())
+                print(f"{rate:>4} {kind:>8} {summary['encode_s']:>6.2f} {summary['encode_rtf']:>7.2f} "
+                      f"{summary['peak_rss_gb']:>7.2f}  {decodes}", flush=True)
     speedups = _speedups(rows)
+    medians = _encode_medians(rows)
+    for item in medians:
+        sides = "  ".join(f"{impl} median {item[impl]['median_encode_s']:.2f} s over {item[impl]['runs']} runs"
+                          for impl in ("ours", "official") if impl in item)
+        print(f"rate {item['rate']} encode: {sides}", flush=True)
     for item in speedups:
         print(f"rate {item['rate']}: official {item['official']} / ours {item['ours']} = {item['speedup']:.2f}x",
               flush=True)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps({"runs": rows, "speedups": speedups}, indent=2))
+        document = {"note": args.note, "cpu_count": os.cpu_count(), "runs": rows, "speedups": speedups,
+                    "encode_medians": medians}
+        Path(args.out).write_text(json.dumps(document, indent=2))
     return 0
 
 

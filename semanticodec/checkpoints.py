@@ -4,11 +4,19 @@ Files per configuration (repository paths):
     semanticodec_tokenrate_{R}/encoder.ckpt, semanticodec_tokenrate_{R}/decoder.ckpt,
     codebook_idx/combine_{512/K}_audioset_dominate/codebook_{V/2}_0.npy
 
-Each file is looked for, in order: in ``checkpoint_path`` (either a token-rate folder as the official
-code expects, or a snapshot of the whole repository), in the Hugging Face cache (``cache_dir`` or
-``$HF_HUB_CACHE`` / ``$HF_HOME/hub``), and finally downloaded with `huggingface_hub` when downloads are
-allowed and the machine is online. Otherwise `CheckpointNotFoundError` names every missing file,
-every place looked in and the command that fetches them.
+Each file is looked for, in order:
+1. in ``checkpoint_path`` (a token-rate folder as the official code expects, or a snapshot of the whole
+   repository);
+2. in the Hugging Face cache ``cache_dir`` (the constructor's ``cache_path``), or when none is given in
+   ``$HF_HUB_CACHE`` / ``$HF_HOME/hub`` and then in ``./pretrained``, where the official package
+   downloads (a Hugging Face cache under the working directory: ``cache_path="pretrained"``);
+3. when no ``checkpoint_path`` is given, in ``./semanticodec_tokenrate_{R}/`` and ``./codebook_idx/``
+   under the working directory, the official code's default ``checkpoint_path``;
+4. downloaded with `huggingface_hub` when downloads are allowed and the hub answers. Offline
+   (``HF_HUB_OFFLINE=1``, or the hub endpoint unreachable within a few seconds) nothing is attempted.
+
+Otherwise `CheckpointNotFoundError` names every missing file, every place looked in and the command
+that fetches them.
 
 Loading is safe and single-copy: ``torch.load(weights_only=True, mmap=True)`` (or safetensors /
 ``np.load(allow_pickle=False)``), and models built on the meta device take the
@@ -31,9 +39,11 @@ from semanticodec.config import checkpoint_dirname, semantic_codebook_filename
 
 __all__ = [
     "HF_REPO_ID",
+    "OFFICIAL_CACHE_DIR",
     "CheckpointFiles",
     "CheckpointMismatchError",
     "CheckpointNotFoundError",
+    "UnsafeCheckpointError",
     "classify_encoder_checkpoint_keys",
     "download_command",
     "find_checkpoint_files",
@@ -44,6 +54,10 @@ __all__ = [
 ]
 
 HF_REPO_ID = "haoheliu/SemantiCodec"
+#: The official package's default ``cache_path``: a Hugging Face cache relative to the working directory.
+OFFICIAL_CACHE_DIR = "pretrained"
+#: Seconds to wait for the hub before deciding the machine is offline.
+HUB_PROBE_TIMEOUT_S = 5.0
 
 #: encoder.ckpt entries that are not needed to tokenise: the MAE decoder and the VQ's training state.
 ENCODER_UNUSED_KEYS = frozenset({
@@ -64,20 +78,28 @@ ENCODER_UNUSED_PREFIXES = (
 class CheckpointNotFoundError(FileNotFoundError):
     """Weights are missing and cannot be downloaded. `missing`: repo path -> places looked in."""
 
-    def __init__(self, missing: Mapping[str, list[str]], command: str, why_no_download: str) -> None:
+    def __init__(
+        self, missing: Mapping[str, list[str]], command: str, why_no_download: str, then: str = ""
+    ) -> None:
         lines = ["SemantiCodec weights not found:"]
         for name, places in missing.items():
             lines.append(f"  {name}  (looked in: {'; '.join(places)})")
         lines.append(f"  not downloaded: {why_no_download}")
         lines.append(f"  get them with: {command}")
-        lines.append("  then pass checkpoint_path=<download dir> or cache_dir=<HF cache>.")
+        if then:
+            lines.append(f"  then: {then}")
         super().__init__("\n".join(lines))
         self.missing = dict(missing)
         self.command = command
+        self.then = then
 
 
 class CheckpointMismatchError(ValueError):
     """A checkpoint's keys or shapes do not match the model; the message lists them."""
+
+
+class UnsafeCheckpointError(CheckpointMismatchError):
+    """A checkpoint holds pickled code (objects other than tensors); it is never loaded."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +136,11 @@ def _local_candidates(checkpoint_path: Path, repo_path: str) -> list[Path]:
     return [checkpoint_path / name, checkpoint_path.parent / name]
 
 
+def _working_dir_candidates(repo_path: str) -> list[Path]:
+    """The official default ``checkpoint_path`` (``semanticodec_tokenrate_{R}``) and codebook folder, under the cwd."""
+    return [Path.cwd() / repo_path]
+
+
 def hub_cache_dir() -> Path:
     """The Hugging Face hub cache, read from the environment at call time (huggingface_hub reads it once,
     at import): ``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else ``$XDG_CACHE_HOME|~/.cache`` + ``/huggingface/hub``."""
@@ -125,19 +152,26 @@ def hub_cache_dir() -> Path:
     return Path(hf_home).expanduser() / "hub"
 
 
-def _cache_lookup(repo_path: str, cache_dir: str | os.PathLike | None) -> Path | None:
+def _cache_lookup(repo_path: str, cache_dir: str | os.PathLike) -> Path | None:
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return None
-    found = try_to_load_from_cache(HF_REPO_ID, repo_path, cache_dir=cache_dir or hub_cache_dir())
+    if not Path(cache_dir).is_dir():
+        return None
+    found = try_to_load_from_cache(HF_REPO_ID, repo_path, cache_dir=cache_dir)
     return Path(found) if isinstance(found, str) else None
 
 
-def _cache_description(cache_dir: str | os.PathLike | None) -> str:
+def _caches(cache_dir: str | os.PathLike | None) -> list[tuple[Path, str]]:
+    """(cache folder, description) in search order."""
     if cache_dir is not None:
-        return f"Hugging Face cache {cache_dir}"
-    return f"Hugging Face cache {hub_cache_dir()} ($HF_HUB_CACHE / $HF_HOME)"
+        return [(Path(cache_dir), f"Hugging Face cache {cache_dir} (cache_path)")]
+    official = Path.cwd() / OFFICIAL_CACHE_DIR
+    return [
+        (hub_cache_dir(), f"Hugging Face cache {hub_cache_dir()} ($HF_HUB_CACHE / $HF_HOME)"),
+        (official, f"official package cache {official} (./{OFFICIAL_CACHE_DIR}, the official cache_path)"),
+    ]
 
 
 def _download_blocker(download: bool) -> str | None:
@@ -149,7 +183,33 @@ def _download_blocker(download: bool) -> str | None:
         import huggingface_hub  # noqa: F401
     except ImportError:
         return "huggingface_hub is not installed (pip install huggingface_hub)"
-    return None
+    return _hub_unreachable()
+
+
+def hub_endpoint() -> str:
+    """The Hugging Face endpoint downloads would use (``$HF_ENDPOINT``, default https://huggingface.co)."""
+    return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+
+
+def _hub_unreachable(timeout_s: float = HUB_PROBE_TIMEOUT_S) -> str | None:
+    """None when the hub answers one HTTP request within `timeout_s`, else why it is taken as offline.
+
+    `huggingface_hub` retries a failing connection with back-off for about 20 s per file; one short
+    probe first lets an offline machine fail at once. Any HTTP answer (even an error status) counts
+    as online; proxies from the environment are honoured (urllib).
+    """
+    import urllib.error
+    import urllib.request
+
+    endpoint = hub_endpoint()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=timeout_s):
+            return None
+    except urllib.error.HTTPError:
+        return None
+    except (OSError, ValueError) as exc:  # URLError, timeouts, refused connections, bad endpoint
+        reason = getattr(exc, "reason", exc)
+        return f"offline: {endpoint} did not answer within {timeout_s:g} s ({reason})"
 
 
 def find_checkpoint_files(
@@ -171,17 +231,18 @@ def find_checkpoint_files(
     missing: dict[str, list[str]] = {}
     for role, repo_path in wanted.items():
         places: list[str] = []
+        candidates: list[tuple[Path | None, str]] = []
         if checkpoint_path is not None:
-            for candidate in _local_candidates(Path(checkpoint_path), repo_path):
-                places.append(str(candidate))
-                if candidate.is_file():
-                    found[role] = candidate
-                    break
-        if role not in found:
-            cached = _cache_lookup(repo_path, cache_dir)
-            places.append(_cache_description(cache_dir))
-            if cached is not None and cached.is_file():
-                found[role] = cached
+            candidates += [(c, str(c)) for c in _local_candidates(Path(checkpoint_path), repo_path)]
+        for cache, description in _caches(cache_dir):
+            candidates.append((_cache_lookup(repo_path, cache), description))
+        if checkpoint_path is None:
+            candidates += [(c, f"{c} (official default checkpoint_path)") for c in _working_dir_candidates(repo_path)]
+        for candidate, description in candidates:
+            places.append(description)
+            if candidate is not None and candidate.is_file():
+                found[role] = candidate
+                break
         if role not in found:
             missing[repo_path] = places
 
@@ -196,15 +257,28 @@ def find_checkpoint_files(
                     path = Path(hf_hub_download(HF_REPO_ID, repo_path, cache_dir=cache_dir))
                 except Exception as exc:  # noqa: BLE001 -- offline, moved, disk full: report, do not guess
                     failures.append(f"{repo_path}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
-                    continue
+                    break  # the next files would fail (and retry) the same way
                 role = next(r for r, p in wanted.items() if p == repo_path)
                 found[role] = path
                 del missing[repo_path]
         if missing:
             why = blocker or "download failed (" + "; ".join(failures) + ")"
-            raise CheckpointNotFoundError(missing, download_command(missing, cache_dir), why)
+            raise CheckpointNotFoundError(
+                missing, download_command(missing, cache_dir), why, _then(token_rate, semantic_vocab_size, cache_dir)
+            )
     return CheckpointFiles(
         encoder=found["encoder"], semantic_codebook=found["semantic_codebook"], decoder=found.get("decoder")
+    )
+
+
+def _then(token_rate: int, semantic_vocab_size: int, cache_dir: str | os.PathLike | None) -> str:
+    """What to call once `download_command` has run (the keywords are `SemantiCodec`'s own)."""
+    call = f"SemantiCodec(token_rate={token_rate}, semantic_vocab_size={semantic_vocab_size}"
+    if cache_dir is not None:
+        return f"{call}, cache_path={str(cache_dir)!r}) finds them in that cache"
+    return (
+        f"{call}) finds them in the Hugging Face cache; files placed elsewhere (hf download ... --local-dir DIR) "
+        f"load with {call}, checkpoint_path=DIR)"
     )
 
 
@@ -222,12 +296,7 @@ def load_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
         state = load_file(str(path), device="cpu")
     else:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError as exc:
-            if "mmap" not in str(exc):
-                raise
-            state = torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
+        state = _torch_load_tensors(path)
     if isinstance(state, Mapping) and "state_dict" in state and isinstance(state["state_dict"], Mapping):
         state = state["state_dict"]
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -235,9 +304,55 @@ def load_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     return dict(state)
 
 
+def _torch_load_tensors(path: Path) -> object:
+    """``torch.load(weights_only=True)``, memory-mapped when the format allows; errors name the file."""
+    import pickle
+
+    try:
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as exc:
+            if "mmap" not in str(exc):
+                raise
+            return torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
+    except pickle.UnpicklingError as exc:
+        if "Unsupported global" not in str(exc):  # no refused global: garbage, not code
+            detail = str(exc).split("WeightsUnpickler error:")[-1].strip().splitlines()[0][:200]
+            raise CheckpointMismatchError(
+                f"{path}: not a readable PyTorch checkpoint ({detail}); "
+                "expected a torch.save state dict of tensors or a .safetensors file"
+            ) from None
+        raise UnsafeCheckpointError(
+            f"{path}: holds code (pickled {_pickled_global(exc)}), not only tensors; it will not be loaded. "
+            "Use the official checkpoint file from haoheliu/SemantiCodec (or a safetensors file)."
+        ) from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise CheckpointMismatchError(
+            f"{path}: not a readable PyTorch checkpoint (truncated or another format: {first_line}); "
+            "expected a torch.save state dict of tensors or a .safetensors file"
+        ) from None
+
+
+def _pickled_global(exc: Exception) -> str:
+    """The offending global from torch's weights-only refusal, e.g. ``object builtins.print``."""
+    import re
+
+    found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+    return f"object {found.group(1)}" if found else "objects"
+
+
 def load_semantic_codebook(path: str | os.PathLike) -> torch.Tensor:
     """float32 Tensor[V x fd] from a k-means codebook ``.npy`` (no pickle)."""
-    array = np.load(Path(path), allow_pickle=False)
+    try:
+        array = np.load(Path(path), allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" not in str(exc):
+            raise CheckpointMismatchError(f"{path}: not a readable .npy codebook ({exc})") from None
+        raise UnsafeCheckpointError(
+            f"{path}: holds pickled Python objects, not a float array; it will not be loaded. "
+            "Use the official codebook .npy from haoheliu/SemantiCodec."
+        ) from None
     if array.ndim != 2:
         raise CheckpointMismatchError(f"{path}: semantic codebook must be 2-D [V, fd], got shape {array.shape}")
     return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))

@@ -68,8 +68,9 @@ class SemantiCodec(nn.Module):
         ddim_sample_step: diffusion steps per window (official default 50).
         cfg_scale: classifier-free guidance scale (official default 2.0; 1.0 disables guidance).
         checkpoint_path: folder with encoder.ckpt / decoder.ckpt (official layout) or a snapshot of the
-            Hugging Face repository; missing files are looked up in the cache, then downloaded.
-        cache_path: Hugging Face cache folder (default: $HF_HUB_CACHE).
+            Hugging Face repository; missing files are looked up in the caches, then downloaded.
+        cache_path: Hugging Face cache folder (default: $HF_HUB_CACHE, then ./pretrained where the
+            official package downloads; order in `semanticodec.checkpoints`).
         device: default cuda, else mps, else cpu.
         dtype: weight/activation dtype (float32 default; bfloat16/float16 for speed on GPU).
         seed: default seed of `decode` (None: fresh noise every call, like the official code).
@@ -78,7 +79,8 @@ class SemantiCodec(nn.Module):
         upstream_compatible: reproduce the official padding, token count and window joins exactly.
         download: allow `huggingface_hub` downloads of missing files.
         load_decoder: False builds a tokeniser only (`decode` then raises).
-        max_batch_windows: windows per encoder/decoder call (memory vs speed).
+        max_batch_windows: windows per decoder call (memory vs speed; the output does not depend on
+            it). The encoder always runs window by window, so tokens never depend on batching.
     """
 
     def __init__(
@@ -302,10 +304,8 @@ class SemantiCodec(nn.Module):
             frontend.waveform_to_fbank(clip, upstream_compatible=upstream).reshape(-1, WINDOW_FBANK_FRAMES, 128)
             for clip in clips
         ]
-        windows = torch.cat(fbanks)
-        # Upstream mode runs one window per call, exactly as the official code does.
-        chunk = 1 if upstream else self.max_batch_windows
-        tokens = torch.cat([self.encoder(part.to(self.device)) for part in windows.split(chunk)])
+        # The encoder tokenises window by window (as upstream), so tokens never depend on batching.
+        tokens = self.encoder(torch.cat(fbanks).to(self.device))
         out, start = [], 0
         for clip, fbank in zip(clips, fbanks):
             clip_tokens = tokens[start : start + fbank.shape[0]].reshape(-1, 2)
@@ -336,8 +336,10 @@ class SemantiCodec(nn.Module):
         """Tokens -> float32 Tensor[B x N] at 16 kHz, N = T x 320 x K samples.
 
         A list of Tensor[1 x T_i x 2] gives a list of Tensor[1 x N_i]. All windows of all clips are
-        rendered in batches of `max_batch_windows`. With a seed (argument or constructor default)
-        the output is reproducible; otherwise the diffusion noise is fresh, as upstream.
+        rendered in batches of `max_batch_windows`. The diffusion noise is drawn window by window in
+        the official order (each window's x_T and step noise, then the next window's), so the output
+        never depends on the batching. With a seed (argument or constructor default) the output is
+        reproducible; otherwise the noise comes from the global RNG, as upstream.
         """
         if self.decoder is None:
             raise RuntimeError("this SemantiCodec was built with load_decoder=False; it cannot decode")
@@ -362,17 +364,21 @@ class SemantiCodec(nn.Module):
         if seed is not None:
             generator = torch.Generator(device=self.device).manual_seed(int(seed))
         guidance = self.cfg_scale if guidance_scale is None else float(guidance_scale)
+        options = {
+            "steps": self.ddim_sample_step if steps is None else int(steps),
+            "guidance_scale": guidance,
+            "sampler": self.sampler if sampler is None else sampler,
+            "eta": self.eta if eta is None else float(eta),
+        }
         rendered: list[Tensor] = []
         for first in range(0, len(conditions), self.max_batch_windows):
             part = slice(first, first + self.max_batch_windows)
+            batch = torch.cat(conditions[part])
             waveform = self.decoder.generate(
-                torch.cat(conditions[part]),
+                batch,
                 torch.cat(unconditionals[part]) if guidance != 1.0 else None,
-                steps=self.ddim_sample_step if steps is None else int(steps),
-                guidance_scale=guidance,
-                sampler=self.sampler if sampler is None else sampler,
-                eta=self.eta if eta is None else float(eta),
-                generator=generator,
+                generator=self._window_noise(generator, batch.shape[0], options),
+                **options,
             )
             rendered.extend(waveform.float())
         outputs = []
@@ -386,6 +392,19 @@ class SemantiCodec(nn.Module):
         if as_list:
             return [o[None] for o in outputs]
         return torch.stack(outputs)
+
+    def _window_noise(self, generator: torch.Generator | None, windows: int, options: dict[str, Any]) -> Any:
+        """Noise for a batch of `windows`, drawn window by window in the official order (x_T, then one draw
+        per step, window after window) so that batching never changes a seeded output. Samplers that do not
+        declare their draws get the plain generator (then the batch shares one stream)."""
+        from semanticodec.decoder import NOISE_DRAWS, WindowNoise
+
+        count = NOISE_DRAWS.get(options["sampler"])
+        config = getattr(self.decoder, "config", None)
+        if count is None or config is None:
+            return generator
+        draws = count(options["steps"], options["eta"], self.decoder.schedule.num_timesteps)
+        return WindowNoise(generator, windows, draws, tuple(config.latent_shape), self.device)
 
     def _check_tokens(self, tokens: Tensor | np.ndarray) -> Tensor:
         """-> int64 Tensor[B x T x 2] on the device, range-checked."""

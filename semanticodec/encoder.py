@@ -108,7 +108,11 @@ class SemantiCodecEncoder(nn.Module):
     # -- encoding ---------------------------------------------------------------------------
     @torch.inference_mode()
     def forward(self, fbank: Tensor) -> Tensor:
-        """Tokenise independent 10.24 s windows.
+        """Tokenise independent 10.24 s windows, one at a time.
+
+        Each window runs alone (batch 1), as in the official code: batched matrix products (the LSTM's
+        above all) round differently for different batch sizes, which can flip a near-tie token, and
+        tokens are the bitstream. So a window's tokens never depend on what it is batched with.
 
         Args:
             fbank: Tensor[N x 1024 x 128] normalised fbank windows (any mix of clips).
@@ -118,6 +122,10 @@ class SemantiCodecEncoder(nn.Module):
         """
         if fbank.dim() != 3 or fbank.shape[1:] != (WINDOW_FBANK_FRAMES, 128):
             raise ValueError(f"expected fbank windows [N, 1024, 128], got {tuple(fbank.shape)}")
+        return torch.cat([self._tokenise(window[None]) for window in fbank])
+
+    def _tokenise(self, fbank: Tensor) -> Tensor:
+        """Tensor[B x 1024 x 128] -> int64 Tensor[B x 512/K x 2] (`forward` passes B = 1)."""
         param = self.encoder_output_linear.weight
         fbank = fbank.to(device=param.device, dtype=torch.float32)
         cutoffs = padding_cutoff_frames(fbank)

@@ -4,7 +4,9 @@ decoder and HiFi-GAN vocoder, with state-dict keys equal to the official `decode
 from semanticodec.decoder.config import OFFICIAL_CONTEXT_DIM, DecoderConfig
 from semanticodec.decoder.model import SemantiCodecDecoder, classify_decoder_checkpoint_keys
 from semanticodec.decoder.samplers import (
+    NOISE_DRAWS,
     SAMPLERS,
+    WindowNoise,
     ddim_timesteps,
     dpm_timesteps,
     get_sampler,
@@ -13,11 +15,13 @@ from semanticodec.decoder.samplers import (
 from semanticodec.decoder.schedule import DiffusionSchedule
 
 __all__ = [
+    "NOISE_DRAWS",
     "OFFICIAL_CONTEXT_DIM",
     "SAMPLERS",
     "DecoderConfig",
     "DiffusionSchedule",
     "SemantiCodecDecoder",
+    "WindowNoise",
     "classify_decoder_checkpoint_keys",
     "ddim_timesteps",
     "dpm_timesteps",

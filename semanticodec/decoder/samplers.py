@@ -46,14 +46,60 @@ class Sampler(Protocol):
 
 
 SAMPLERS: dict[str, Sampler] = {}
+#: name -> (steps, eta, num_timesteps) -> N(0, 1) draws one window makes (x_T included); see `WindowNoise`.
+NOISE_DRAWS: dict[str, Callable[[int, float, int], int]] = {}
 
 
-def register_sampler(name: str) -> Callable[[Sampler], Sampler]:
+def register_sampler(
+    name: str, noise_draws: Callable[[int, float, int], int] | None = None
+) -> Callable[[Sampler], Sampler]:
+    """Register a sampler; `noise_draws` (if known) lets batches of windows draw per-window noise."""
+
     def wrap(fn: Sampler) -> Sampler:
         SAMPLERS[name] = fn
+        if noise_draws is not None:
+            NOISE_DRAWS[name] = noise_draws
         return fn
 
     return wrap
+
+
+class WindowNoise:
+    """The N(0, 1) draws of a batch of windows, each as if the windows were rendered one by one.
+
+    Rendering windows one after another from one random stream (the official decode loop), window i
+    takes its `draws_per_window` draws (x_T, then one per sampler step) after all of window i-1's. This
+    object makes those draws up front, window by window, from `generator` (None: the global RNG, as
+    upstream) and hands them to the sampler batch-wise, so a window gets the same numbers whatever it is
+    batched with, and a stream seeded like the official global RNG gives the official noise.
+
+    Args:
+        windows: batch size B.
+        draws_per_window: draws one window makes (`NOISE_DRAWS`).
+        shape: one window's latent shape (C, T, F).
+        device: where the noise is used.
+    """
+
+    def __init__(self, generator: torch.Generator | None, windows: int, draws_per_window: int,
+                 shape: tuple[int, ...], device: torch.device) -> None:
+        source = generator.device if generator is not None else device
+        per_window = [
+            torch.stack([torch.randn((1, *shape), generator=generator, device=source, dtype=torch.float32)[0]
+                         for _ in range(draws_per_window)])
+            for _ in range(windows)
+        ]
+        self.draws = torch.stack(per_window, dim=1).to(device)  # [D, B, C, T, F]
+        self.shape = (windows, *shape)
+        self.used = 0
+
+    def next(self, shape: tuple[int, ...], device: torch.device) -> Tensor:
+        """The batch's next draw, Tensor[B x C x T x F]."""
+        if tuple(shape) != self.shape:
+            raise ValueError(f"noise of shape {tuple(shape)} requested from a stream of {self.shape}")
+        if self.used >= self.draws.shape[0]:
+            raise RuntimeError(f"the sampler drew more than the {self.draws.shape[0]} draws it declared")
+        self.used += 1
+        return self.draws[self.used - 1].to(device)
 
 
 def get_sampler(name: str) -> Sampler:
@@ -68,9 +114,14 @@ def _check_steps(steps: int, num_timesteps: int) -> None:
         raise ValueError(f"steps must be an int in [1, {num_timesteps}], got {steps!r}")
 
 
-def standard_normal(shape: tuple[int, ...], device: torch.device, generator: torch.Generator | None) -> Tensor:
+def standard_normal(
+    shape: tuple[int, ...], device: torch.device, generator: torch.Generator | WindowNoise | None
+) -> Tensor:
     """Float32 N(0, 1) noise of `shape` on `device`, drawn from `generator` (global RNG if None)
-    on the generator's own device, so a CPU generator gives the same numbers for any `device`."""
+    on the generator's own device, so a CPU generator gives the same numbers for any `device`.
+    A `WindowNoise` hands out its per-window draws instead."""
+    if isinstance(generator, WindowNoise):
+        return generator.next(shape, device)
     source = generator.device if generator is not None else device
     return torch.randn(shape, generator=generator, device=source, dtype=torch.float32).to(device)
 
@@ -135,7 +186,12 @@ def ddim_update(x: Tensor, v: Tensor, step: DDIMStep, noise: Tensor | None) -> T
     return x_prev
 
 
-@register_sampler("ddim")
+def _ddim_noise_draws(steps: int, eta: float, num_timesteps: int) -> int:
+    """x_T, then one draw per step when stochastic."""
+    return 1 + (len(ddim_timesteps(steps, num_timesteps)) if eta != 0.0 else 0)
+
+
+@register_sampler("ddim", noise_draws=_ddim_noise_draws)
 def sample_ddim(denoise: DenoiseFn, x_T: Tensor, schedule: DiffusionSchedule, *, steps: int = 50,
                 eta: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
     """Official DDIM loop (see module docstring); `x_T: Tensor[B x C x T x F]` float32."""
@@ -167,7 +223,7 @@ def dpm_timesteps(schedule: DiffusionSchedule, steps: int) -> list[int]:
     return points
 
 
-@register_sampler("dpmpp_2m")
+@register_sampler("dpmpp_2m", noise_draws=lambda steps, eta, n: 1)
 def sample_dpmpp_2m(denoise: DenoiseFn, x_T: Tensor, schedule: DiffusionSchedule, *, steps: int = 20,
                     eta: float = 0.0, generator: torch.Generator | None = None) -> Tensor:
     """DPM-Solver++(2M) in data prediction, deterministic given x_T (`eta`/`generator` unused).

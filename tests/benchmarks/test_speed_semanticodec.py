@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.speed_semanticodec import _speedups, _summarise, main
+from benchmarks.speed_semanticodec import _encode_medians, _encode_timings, _speedups, _summarise, main
 
 
 def test_speedups_pair_each_of_our_settings_with_the_official_run_of_the_same_rate():
@@ -29,3 +29,34 @@ def test_official_sampler_step_floor_is_enforced(capsys):
     with pytest.raises(SystemExit):
         main(["--steps", "1", "--rates", "100"])
     assert "fails below 2 steps" in capsys.readouterr().err
+
+
+def test_encode_medians_take_the_median_over_runs_per_side():
+    rows = [
+        {"impl": "ours", "rate": 100, "encode_s": 5.0},
+        {"impl": "official", "rate": 100, "encode_s": 4.0},
+        {"impl": "ours", "rate": 100, "encode_s": 3.0},
+        {"impl": "official", "rate": 100, "encode_s": 9.0},
+        {"impl": "ours", "rate": 100, "encode_s": 4.0},
+        {"impl": "official", "rate": 100, "encode_s": 6.0},
+        {"impl": "official", "rate": 100, "error": "killed"},
+    ]
+    (entry,) = _encode_medians(rows)
+    assert entry["ours"]["median_encode_s"] == 4.0 and entry["ours"]["runs"] == 3
+    assert entry["official"]["median_encode_s"] == 6.0 and entry["official"]["runs"] == 3
+    assert entry["official_over_ours"] == pytest.approx(1.5)
+
+
+def test_encode_timings_report_the_median_of_the_calls_after_the_first():
+    ticks = iter([10.0, 1.0, 3.0, 2.0])
+
+    def encode():
+        import time
+
+        time.sleep(next(ticks) / 1000)
+        return "tokens"
+
+    timings = _encode_timings(encode, 3)
+    assert timings["tokens_out"] == "tokens" and len(timings["encode_calls_s"]) == 3
+    assert timings["encode_first_s"] >= 0.009
+    assert timings["encode_s"] == sorted(timings["encode_calls_s"])[1]

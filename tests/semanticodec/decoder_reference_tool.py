@@ -24,6 +24,7 @@ import sys
 import time
 import zlib
 
+import numpy as np
 import torch
 
 # Tiny sizes, named as our DecoderConfig fields (the test builds DecoderConfig(**TINY_CONFIG)).
@@ -190,6 +191,11 @@ def make_tiny(out_path: str) -> None:
     waveform = model.generate_sample(features, ddim_steps=5, ddim_eta=1.0, unconditional_guidance_scale=2.0)
     data["generate_seed"], data["generate_steps"] = 7, 5
     data["generate_waveform"] = torch.from_numpy(waveform)
+    # the official decode loop: one window after another from the same global RNG (seeded 7 again)
+    torch.manual_seed(7)
+    windows = [model.generate_sample(features[i:i + 1], ddim_steps=5, ddim_eta=1.0, unconditional_guidance_scale=2.0)
+               for i in range(batch)]
+    data["generate_windows_waveform"] = torch.from_numpy(np.concatenate(windows, axis=0))
     torch.save(data, out_path)
     print(f"wrote {out_path}: " + ", ".join(f"{k} {tuple(v.shape)}" for k, v in data.items()
                                             if isinstance(v, torch.Tensor)))

@@ -54,10 +54,32 @@ def _official_load_audio(path: str, token_rate: int):
     return SemantiCodec.load_audio(_Self(), path)
 
 
+def count_sweep(lengths: list[int], out_path: Path) -> None:
+    """Token pairs the official encode keeps for each length (its load_audio and slice), as JSON."""
+    import json
+
+    counts: dict[str, dict[str, int]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for num_samples in lengths:
+            wav = Path(tmp) / "clip.wav"
+            signal = torch.randn(num_samples, generator=torch.Generator().manual_seed(num_samples)) * 0.1
+            sf.write(wav, signal.numpy(), 16000, subtype="FLOAT")
+            for rate in (100, 50, 25):
+                mel, target = _official_load_audio(str(wav), rate)
+                encoded_pairs = mel.shape[-2] // 1024 * (512 * rate // 100)  # what encoder(mel) returns
+                counts.setdefault(str(rate), {})[str(num_samples)] = min(math.ceil(target), encoded_pairs)
+    out_path.write_text(json.dumps(counts))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rates", default="100,50,25")
+    parser.add_argument("--count-sweep", default=None, help="comma-separated lengths; writes counts to --out")
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    if args.count_sweep:
+        count_sweep([int(n) for n in args.count_sweep.split(",")], Path(args.out))
+        return
     import semanticodec
 
     assert "official" in str(Path(semanticodec.__file__).resolve()) or not (

@@ -43,10 +43,11 @@ def test_random_weight_codec_round_trip_codes_and_measured_bitrate():
     assert codec.weights == "random (TEST ONLY)"
     waveform = rw.test_signal(1.6, seed=2)[None]
     encoded = codec.encode(waveform, 16_000)
-    assert encoded.codes.shape == (1, 2, 80) and encoded.codes.dtype == torch.int64
+    # 1.6 s = 10 whole 0.16 s columns; the official count codes one more column: 11 x 8 pairs
+    assert encoded.codes.shape == (1, 2, 88) and encoded.codes.dtype == torch.int64
     assert encoded.codebook_sizes == (32768, 64)  # tiny acoustic codebook
-    # 1.6 s = 10 whole columns: measured bitrate equals rate/2 * bits exactly
-    assert encoded.measured_bitrate_kbps()[0] == pytest.approx(50 * (15 + 6) / 1000)
+    # measured over the clip's own duration: 88 pairs x (15 + 6) bits in 1.6 s
+    assert encoded.measured_bitrate_kbps()[0] == pytest.approx(88 * (15 + 6) / 1.6 / 1000)
     decoded = codec.decode(encoded)
     assert decoded.shape == waveform.shape and torch.isfinite(decoded).all()
     assert codec.info()["token_rate"] == 100 and codec.frame_rate_hz == 50

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from semanticodec import SemantiCodec
+from semanticodec import SemantiCodec, frontend
 from semanticodec.checkpoints import repository_files
 from semanticodec.config import encoder_config
 from semanticodec.encoder import SemantiCodecEncoder
@@ -60,6 +60,6 @@ def test_readme_constructor_on_official_size_files(tmp_path):
     assert codec.weights == "pretrained:semanticodec_tokenrate_100/encoder.ckpt"
     assert float(codec.decoder.scale_factor) == pytest.approx(0.9)
     tokens = codec.encode(rw.test_signal(1.0, seed=1))
-    assert tokens.shape == (1, 56, 2)
+    assert tokens.shape == (1, 57, 2)  # the official count for 1 s: 7 columns = 56 pairs, +1 by its rounding
     waveform = codec.decode(tokens)
-    assert waveform.shape == (1, 1, 56 * 320) and np.isfinite(waveform).all()
+    assert waveform.shape == (1, 1, frontend.num_output_samples(57, 1)) and np.isfinite(waveform).all()

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from semanticodec import CheckpointMismatchError, CheckpointNotFoundError, find_checkpoint_files
+from semanticodec import CheckpointMismatchError, CheckpointNotFoundError, SemantiCodec, find_checkpoint_files
 from semanticodec.checkpoints import (
+    UnsafeCheckpointError,
     classify_encoder_checkpoint_keys,
     load_checked_state_dict,
+    load_semantic_codebook,
     load_state_dict_file,
     repository_files,
 )
@@ -91,21 +100,55 @@ def test_mismatching_keys_and_shapes_are_errors_listing_them(tmp_path):
     assert "encoder.weight_hh_l0" in message and "shape" in message
 
 
-def test_safe_loading_refuses_pickled_code(tmp_path):
+class _Sneaky:
+    """Unpickling this would create the file named in `marker` (it must never happen)."""
+
+    marker = ""
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def _assert_refused_safely(message: str, path) -> None:
+    assert str(path) in message
+    assert "holds" in message and "will not be loaded" in message
+    assert "weights_only" not in message and "allow_pickle" not in message  # never the unsafe retry
+
+
+def test_poisoned_checkpoint_is_refused_naming_the_file(tmp_path):
+    marker = tmp_path / "code_ran"
+    sneaky = _Sneaky()
+    sneaky.marker = str(marker)
     path = tmp_path / "evil.ckpt"
-    torch.save({"weight": torch.zeros(2), "hook": _Sneaky()}, path)
-    with pytest.raises(Exception, match="(?i)weights_only|unsupported|global"):
+    torch.save({"weight": torch.zeros(2), "hook": sneaky}, path)
+    with pytest.raises(UnsafeCheckpointError) as info:
         load_state_dict_file(path)
+    _assert_refused_safely(str(info.value), path)
+    assert "holds code (pickled object getattr)" in str(info.value)  # Path.touch is reached through getattr
+    assert info.value.__cause__ is None and info.value.__suppress_context__  # torch's hint is not chained in
     npy = tmp_path / "codebook.npy"
     np.save(npy, np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    from semanticodec.checkpoints import load_semantic_codebook
-
-    with pytest.raises(ValueError, match="(?i)pickle"):
+    with pytest.raises(UnsafeCheckpointError) as info:
         load_semantic_codebook(npy)
+    _assert_refused_safely(str(info.value), npy)
+    # through the public constructor: the poisoned encoder.ckpt of a checkpoint folder
+    folder, _ = _write_checkpoint_dir(tmp_path / "ckpt", {"weight": torch.zeros(2), "hook": sneaky})
+    with pytest.raises(UnsafeCheckpointError) as info:
+        SemantiCodec(100, 16384, checkpoint_path=folder, download=False, load_decoder=False, device="cpu")
+    _assert_refused_safely(str(info.value), folder / "encoder.ckpt")
+    assert not marker.exists()
 
 
-class _Sneaky:
-    pass
+def test_corrupt_checkpoint_names_the_file_and_the_expected_format(tmp_path):
+    good = tmp_path / "good.ckpt"
+    torch.save({"weight": torch.zeros(1000)}, good)
+    for name, content in (("truncated.ckpt", good.read_bytes()[:300]), ("empty.ckpt", b""),
+                          ("text.ckpt", b"not a checkpoint")):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(CheckpointMismatchError) as info:
+            load_state_dict_file(path)
+        assert str(path) in str(info.value) and "state dict" in str(info.value)
 
 
 def test_found_in_local_dir_official_and_snapshot_layouts(tmp_path):
@@ -127,6 +170,128 @@ def test_found_in_hugging_face_cache_layout(tmp_path):
     assert files.encoder == snapshot / "semanticodec_tokenrate_100" / "encoder.ckpt"
 
 
+def _hf_cache_snapshot(cache: Path, revision: str = "b" * 40) -> Path:
+    """The layout `hf download --cache-dir <cache>` (and the official package) writes; -> snapshot folder."""
+    snapshot = cache / "models--haoheliu--SemantiCodec" / "snapshots" / revision
+    refs = cache / "models--haoheliu--SemantiCodec" / "refs"
+    refs.mkdir(parents=True)
+    (refs / "main").write_text(revision)
+    return snapshot
+
+
+def test_official_package_download_locations_are_searched(tmp_path, monkeypatch):
+    """The official code caches in ./pretrained (a HF cache) and defaults to ./semanticodec_tokenrate_R."""
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty_hub"))
+    work = tmp_path / "work"
+    snapshot = _hf_cache_snapshot(work / "pretrained")
+    _write_checkpoint_dir(snapshot, {"x": torch.zeros(1)})
+    monkeypatch.chdir(work)
+    files = find_checkpoint_files(100, 16384, download=False)
+    assert files.encoder == snapshot / "semanticodec_tokenrate_100" / "encoder.ckpt"
+    assert files.semantic_codebook == snapshot / repository_files(100, 16384)["semantic_codebook"]
+    # an explicit cache_path is the only cache looked in (as upstream)
+    with pytest.raises(CheckpointNotFoundError):
+        find_checkpoint_files(100, 16384, cache_dir=tmp_path / "other", download=False)
+    other = tmp_path / "work2"
+    folder, npy = _write_checkpoint_dir(other, {"x": torch.zeros(1)})
+    monkeypatch.chdir(other)
+    files = find_checkpoint_files(100, 16384, download=False)
+    assert files.encoder == folder / "encoder.ckpt" and files.semantic_codebook == npy
+
+
+def _remedy(message: str) -> tuple[str, str]:
+    command = re.search(r"get them with: (.+)", message).group(1).strip()
+    then = re.search(r"then: (SemantiCodec\(.*?\))", message).group(1)
+    return command, then
+
+
+def _fake_hf_download(command: str, home: Path) -> Path:
+    """Carry out `hf download haoheliu/SemantiCodec FILES [--cache-dir C | --local-dir D]` without a network.
+
+    Writes tiny stand-ins where the hub client puts the files; returns the folder written to.
+    """
+    words = command.split()
+    assert words[:3] == ["hf", "download", "haoheliu/SemantiCodec"], command
+    options, files, rest = {}, [], iter(words[3:])
+    for word in rest:
+        if word.startswith("--"):
+            options[word] = next(rest)
+        else:
+            files.append(word)
+    assert set(options) <= {"--cache-dir", "--local-dir"}, command
+    if "--local-dir" in options:
+        root = Path(options["--local-dir"])
+    else:
+        root = _hf_cache_snapshot(Path(options.get("--cache-dir", home)))
+    for name in files:
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".npy"):
+            np.save(target, rw.semantic_codebook(64, 32).numpy())
+        else:
+            torch.save(_official_style_state(), target)
+    return root
+
+
+def test_every_printed_remedy_can_be_followed_as_written(tmp_path, monkeypatch):
+    """The command runs with the installed `hf` CLI's options, and the printed call works as written."""
+    help_text = subprocess.run([str(Path(sys.executable).parent / "hf"), "download", "--help"],
+                               capture_output=True, text=True, check=False).stdout
+    if help_text:
+        assert "--cache-dir" in help_text and "--local-dir" in help_text
+    import semanticodec.codec as codec_module
+
+    loaded = []
+    monkeypatch.setattr(codec_module, "_load_encoder", lambda config, enc, npy: (
+        loaded.append((enc, npy)), _load_encoder(CONFIG, enc, npy))[1])
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    parameters = inspect.signature(SemantiCodec).parameters
+    for case in ("cache_path", "default_cache", "local_dir"):
+        hub = tmp_path / case / "hub"
+        monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+        monkeypatch.chdir(tmp_path)
+        cache = tmp_path / case / "mine" if case == "cache_path" else None
+        with pytest.raises(CheckpointNotFoundError) as info:
+            SemantiCodec(100, 16384, cache_path=cache, load_decoder=False, device="cpu")
+        command, then = _remedy(str(info.value))
+        if case == "local_dir":  # the alternative the message offers: download into a folder of one's own
+            command = command.replace("hf download haoheliu/SemantiCodec",
+                                      f"hf download haoheliu/SemantiCodec --local-dir {tmp_path / 'dl'}", 1)
+            then = re.search(r"load with (SemantiCodec\(.*?\))", str(info.value)).group(1)
+            then = then.replace("DIR", repr(str(tmp_path / "dl")))
+        root = _fake_hf_download(command, hub)
+        keywords = re.findall(r"(\w+)=", then)
+        assert keywords and all(k in parameters for k in keywords), then
+        codec = eval(then[:-1] + ", load_decoder=False, device='cpu')", {"SemantiCodec": SemantiCodec})
+        assert loaded[-1][0] == next(root.rglob("encoder.ckpt")) and codec.weights.endswith("encoder.ckpt")
+
+
+def test_offline_machine_fails_fast_without_retrying(tmp_path):
+    """No network and no HF_HUB_OFFLINE: one short probe, then the error (the hub client alone retries ~70 s)."""
+    import socket
+
+    with socket.socket() as probe:  # a local port nobody listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = (
+        "import time\nfrom semanticodec import CheckpointNotFoundError, find_checkpoint_files\n"
+        "start = time.perf_counter()\n"
+        "try:\n    find_checkpoint_files(100, 16384)\nexcept CheckpointNotFoundError as exc:\n"
+        "    print(repr(str(exc)))\nprint(time.perf_counter() - start)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_ENDPOINT=f"http://127.0.0.1:{port}", HF_HUB_CACHE=str(tmp_path / "hub"),
+               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, check=True)
+    wall_s = time.perf_counter() - start
+    message, seconds = done.stdout.strip().splitlines()
+    assert "offline" in message and f"127.0.0.1:{port}" in message
+    assert float(seconds) < 10, f"gave up after {float(seconds):.0f} s"
+    assert wall_s < 60
+
+
 def test_offline_without_weights_names_files_places_and_command(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(CheckpointNotFoundError) as info:
@@ -138,6 +303,11 @@ def test_offline_without_weights_names_files_places_and_command(tmp_path, monkey
     assert str(tmp_path / "mine") in message and str(tmp_path / "cache") in message
     assert "HF_HUB_OFFLINE" in message
     assert "hf download haoheliu/SemantiCodec" in message
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CheckpointNotFoundError) as info:
+        find_checkpoint_files(100, 16384)
+    assert str(tmp_path / "pretrained") in str(info.value)  # where the official package downloads
+    assert str(tmp_path / "semanticodec_tokenrate_100") in str(info.value)
 
 
 _MEMORY_PROBE = r"""
