@@ -177,3 +177,32 @@ def test_rerun_with_fewer_metrics_removes_stale_figures(tmp_path):
         "mel_distance_speech.pdf", "mel_distance_speech.png", "mel_distance_speech.svg", "notes.txt"]
     plot_bitrate_quality(fewer.iloc[0:0], codecs, tmp_path, OUTPUTS)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_report_rerun_with_fewer_metrics_or_without_plots_leaves_no_stale_figure(tmp_path):
+    from benchmarks.datasets.base import Clip
+    from benchmarks.report.build import build_report
+    from benchmarks.store import ResultStore
+
+    clips = [Clip(clip_id=f"c{i}", path="", domain="speech", dataset="folder") for i in range(3)]
+    out = tmp_path / "report"
+    with ResultStore(tmp_path / "store.sqlite") as store:
+        for codec, family, kbps, _ in SYSTEMS[:4]:
+            info = {"family": family, "weights": "none", "nominal_bitrate_kbps": kbps, "codebook_sizes": []}
+            for i, clip in enumerate(clips):
+                store.add_reconstruction(codec=codec, dataset="folder", clip_id=clip.clip_id, domain="speech",
+                                         duration_s=1.0, status="ok", nominal_bitrate_kbps=kbps,
+                                         measured_bitrate_kbps=kbps, codec_info_json=info)
+                store.add_scores(codec=codec, dataset="folder", clip_id=clip.clip_id, metric="mel_distance",
+                                 fingerprint="fm", provenance={}, values={"mel_distance": 3.0 + 0.1 * i})
+                store.add_scores(codec=codec, dataset="folder", clip_id=clip.clip_id, metric="visqol_paper",
+                                 fingerprint="fv", provenance={}, values={"visqol_paper": 3.5 + 0.1 * i})
+        codecs = [s[0] for s in SYSTEMS[:4]]
+        build_report(store, clips, codecs, OUTPUTS, out)
+        assert {p.stem for p in (out / "plots").iterdir()} == {"mel_distance_speech", "visqol_paper_speech"}
+        assert (out / "table_ii.tex").is_file()
+        build_report(store, clips, codecs, {"mel_distance": OUTPUTS["mel_distance"]}, out)
+        assert sorted(p.name for p in (out / "plots").iterdir()) == [
+            "mel_distance_speech.pdf", "mel_distance_speech.png", "mel_distance_speech.svg"]
+        build_report(store, clips, codecs, OUTPUTS, out, plots=False)
+        assert list((out / "plots").iterdir()) == []
