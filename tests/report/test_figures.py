@@ -4,15 +4,22 @@ print resolution, the paper's points, legends outside the axes, stale files remo
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 
+from benchmarks.datasets.base import Clip
 from benchmarks.metrics.base import MetricOutput
 from benchmarks.paper import table2
+from benchmarks.report.build import build_report
 from benchmarks.report.plots import bitrate_quality_figure, clipped_error, plot_bitrate_quality
+from benchmarks.report.rebuild import main as rebuild_main
 from benchmarks.report.style import FAMILY_STYLES, family_style
+from benchmarks.store import ResultStore
 
 OUTPUTS = {
     "mel_distance": MetricOutput("mel_distance", higher_is_better=False, lower=0.0, unit="dB"),
@@ -180,10 +187,6 @@ def test_rerun_with_fewer_metrics_removes_stale_figures(tmp_path):
 
 
 def test_report_rerun_with_fewer_metrics_or_without_plots_leaves_no_stale_figure(tmp_path):
-    from benchmarks.datasets.base import Clip
-    from benchmarks.report.build import build_report
-    from benchmarks.store import ResultStore
-
     clips = [Clip(clip_id=f"c{i}", path="", domain="speech", dataset="folder") for i in range(3)]
     out = tmp_path / "report"
     with ResultStore(tmp_path / "store.sqlite") as store:
@@ -206,3 +209,27 @@ def test_report_rerun_with_fewer_metrics_or_without_plots_leaves_no_stale_figure
             "mel_distance_speech.pdf", "mel_distance_speech.png", "mel_distance_speech.svg"]
         build_report(store, clips, codecs, OUTPUTS, out, plots=False)
         assert list((out / "plots").iterdir()) == []
+
+
+def test_rebuild_of_the_committed_demo_run_draws_the_paper_overlay_where_comparable(tmp_path):
+    source = Path(__file__).resolve().parents[2] / "results" / "demo_speech"
+    if not (source / "summary.csv").is_file():
+        pytest.skip(f"{source} is not in this checkout")
+    folder = tmp_path / "demo_speech"
+    folder.mkdir()
+    for name in ("summary.csv", "table_ii.csv", "provenance.csv"):
+        shutil.copy(source / name, folder / name)
+    (folder / "plots").mkdir()
+    (folder / "plots" / "old_metric_speech.png").write_bytes(b"stale")
+    assert rebuild_main([str(folder), "--paper", "--plots"]) == 0
+    assert (folder / "table_ii.tex").read_text().count("\\textbf{") >= 4
+    assert not (folder / "plots" / "old_metric_speech.png").exists()
+
+    def texts(name: str) -> str:
+        svg = (folder / "plots" / name).read_text()
+        return " ".join(re.findall(r"<text\b[^>]*>([^<]*)</text>", svg))
+
+    mel = texts("mel_distance_speech.svg")
+    assert "Mel distance vs bitrate — speech" in mel and "SemantiCodec — paper Table II" in mel
+    # STFT values of the paper follow another convention (ranking only): not drawn on our axis.
+    assert "paper Table II" not in texts("stft_distance_speech.svg")
