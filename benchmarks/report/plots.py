@@ -31,12 +31,15 @@ from benchmarks.paper import PAPER_COLUMN_BY_OUTPUT, PAPER_SYSTEM_BY_FAMILY, tab
 from benchmarks.report.escape import file_component
 from benchmarks.report.paper_notes import caveat_for
 from benchmarks.report.style import family_style, figure_title, metric_axis_label, metric_style
+from benchmarks.report.tables import DOMAINS_ORDER
 
-__all__ = ["plot_bitrate_quality", "bitrate_quality_figure", "clipped_error", "paper_points",
-           "remove_stale_plots", "FIGURE_SUFFIXES", "PRINT_DPI"]
+__all__ = ["plot_bitrate_quality", "bitrate_quality_figure", "panel_figure", "clipped_error", "paper_points",
+           "remove_stale_plots", "FIGURE_SUFFIXES", "PRINT_DPI", "PANELS_STEM"]
 
 FIGURE_SUFFIXES: tuple[str, ...] = (".png", ".pdf", ".svg")
 PRINT_DPI = 300
+#: The multi-panel figure (outputs x domains); a name no ``<label>_<domain>`` figure can take (no "_").
+PANELS_STEM = "panels"
 _RC = {"text.usetex": False, "svg.fonttype": "none", "pdf.fonttype": 42, "svg.hashsalt": "codec-bench"}
 
 
@@ -93,7 +96,9 @@ def plot_bitrate_quality(
     outputs: Mapping[str, MetricOutput] | None = None,
     with_paper: bool = False,
 ) -> list[Path]:
-    """Write ``<label>_<domain>.{png,pdf,svg}`` under `out_dir`, remove stale ones; returns the PNG paths.
+    """Write ``<label>_<domain>.{png,pdf,svg}`` under `out_dir`, and ``panels.{png,pdf,svg}`` (every
+    curve in one figure, outputs x domains) when there is more than one; remove stale figures.
+    Returns the PNG paths.
 
     Args:
         summary: output of `benchmarks.report.summary.summarise`.
@@ -116,8 +121,67 @@ def plot_bitrate_quality(
                 fig.savefig(f"{stem}.pdf", bbox_inches="tight", metadata={"CreationDate": None})
                 fig.savefig(f"{stem}.svg", bbox_inches="tight", metadata={"Date": None})
                 written.append(Path(f"{stem}.png"))
+            panels = panel_figure(summary, codecs, outputs, with_paper)
+            if panels is not None and len(written) > 1:
+                stem = out_dir / PANELS_STEM
+                panels.savefig(f"{stem}.png", dpi=PRINT_DPI, bbox_inches="tight")
+                panels.savefig(f"{stem}.pdf", bbox_inches="tight", metadata={"CreationDate": None})
+                panels.savefig(f"{stem}.svg", bbox_inches="tight", metadata={"Date": None})
+                written.append(Path(f"{stem}.png"))
     remove_stale_plots(out_dir, {p.with_suffix(s) for p in written for s in FIGURE_SUFFIXES})
     return written
+
+
+def _curve_data(group: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
+    data = group.join(info[["family", "weights", "nominal_bitrate_kbps", "measured_bitrate_kbps"]], on="codec")
+    data["measured"] = data["measured_bitrate_kbps"].notna()
+    data["kbps"] = data["measured_bitrate_kbps"].fillna(data["nominal_bitrate_kbps"])
+    return data[data["kbps"].notna() & data["mean"].notna()]
+
+
+def _draw_curves(
+    ax, label: str, domain: str, data: pd.DataFrame, group: pd.DataFrame, spec: MetricOutput | None,
+    with_paper: bool,
+) -> dict[str, object]:
+    """Draw one label's curves on `ax`; returns legend name -> handle, in drawing order."""
+    output = str(group["output"].iloc[0])
+    higher = bool(group["higher_is_better"].iloc[0])
+    unit = group["unit"].iloc[0] if isinstance(group["unit"].iloc[0], str) else ""
+    style = metric_style(output, unit, spec.lower if spec else None, spec.upper if spec else None)
+    provenance = group["provenance"].iloc[0] if "provenance" in group else None
+    overlay = with_paper and caveat_for(output, provenance if isinstance(provenance, dict) else None) is None
+    legend: dict[str, object] = {}
+    families = sorted(data["family"].astype(str).unique(), key=lambda f: (family_style(f).display, f))
+    for family in families:
+        fam = data[data["family"].astype(str) == family].sort_values("kbps")
+        look = family_style(family)
+        random = fam["weights"].astype(str).str.startswith("random").any()
+        name = f"{look.display} (RANDOM WEIGHTS)" if random else look.display
+        yerr = clipped_error(fam["mean"].to_numpy(), fam["ci"].to_numpy(), style.lower, style.upper)
+        legend[name] = ax.errorbar(fam["kbps"], fam["mean"], yerr=yerr, marker=look.marker, color=look.colour,
+                                   capsize=3, linestyle="--" if random else "-", gid=f"ours:{family}")
+        hollow = fam[~fam["measured"]]
+        if not hollow.empty:
+            ax.scatter(hollow["kbps"], hollow["mean"], s=60, marker=look.marker, facecolors="white",
+                       edgecolors=look.colour, zorder=3)
+        paper = paper_points(family, output, domain) if overlay else pd.DataFrame()
+        if not paper.empty:
+            (pline,) = ax.plot(paper["kbps"], paper["value"], linestyle=":", marker="*", markersize=11,
+                               markerfacecolor="none", color=look.colour, gid=f"paper:{family}")
+            legend[f"{look.display} — paper Table II"] = pline
+    ax.set_xscale("log")
+    ax.set_ylabel(metric_axis_label(style, higher, label[len(output):]), parse_math=False)
+    ax.set_title(figure_title(output, label, domain), parse_math=False)
+    ax.grid(True, which="both", alpha=0.3)
+    return legend
+
+
+def _plain_legend(legend) -> None:
+    for text in legend.get_texts():
+        text.set_parse_math(False)
+
+
+_X_LABEL = "Bitrate (kbps; measured, hollow = nominal only)"
 
 
 def bitrate_quality_figure(
@@ -134,52 +198,63 @@ def bitrate_quality_figure(
         group: the summary rows of this label and domain (codec, output, mean, ci, higher_is_better, unit).
         info: codec table indexed by codec (family, weights, nominal/measured bitrate).
     """
-    data = group.join(info[["family", "weights", "nominal_bitrate_kbps", "measured_bitrate_kbps"]], on="codec")
-    data["measured"] = data["measured_bitrate_kbps"].notna()
-    data["kbps"] = data["measured_bitrate_kbps"].fillna(data["nominal_bitrate_kbps"])
-    data = data[data["kbps"].notna() & data["mean"].notna()]
+    data = _curve_data(group, info)
     if data.empty:
         return None
-    output = str(group["output"].iloc[0])
-    higher = bool(group["higher_is_better"].iloc[0])
-    unit = group["unit"].iloc[0] if isinstance(group["unit"].iloc[0], str) else ""
-    style = metric_style(output, unit, spec.lower if spec else None, spec.upper if spec else None)
-    provenance = group["provenance"].iloc[0] if "provenance" in group else None
-    overlay = with_paper and caveat_for(output, provenance if isinstance(provenance, dict) else None) is None
     # The object API with the Agg canvas: the caller's (e.g. a notebook's) backend is never switched.
     fig = Figure(figsize=(6.4, 4.8))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    handles, names = [], []
-    families = sorted(data["family"].astype(str).unique(), key=lambda f: (family_style(f).display, f))
-    for family in families:
-        fam = data[data["family"].astype(str) == family].sort_values("kbps")
-        look = family_style(family)
-        random = fam["weights"].astype(str).str.startswith("random").any()
-        name = f"{look.display} (RANDOM WEIGHTS)" if random else look.display
-        yerr = clipped_error(fam["mean"].to_numpy(), fam["ci"].to_numpy(), style.lower, style.upper)
-        line = ax.errorbar(fam["kbps"], fam["mean"], yerr=yerr, marker=look.marker, color=look.colour,
-                           capsize=3, linestyle="--" if random else "-", gid=f"ours:{family}")
-        handles.append(line)
-        names.append(name)
-        hollow = fam[~fam["measured"]]
-        if not hollow.empty:
-            ax.scatter(hollow["kbps"], hollow["mean"], s=60, marker=look.marker, facecolors="white",
-                       edgecolors=look.colour, zorder=3)
-        paper = paper_points(family, output, domain) if overlay else pd.DataFrame()
-        if not paper.empty:
-            (pline,) = ax.plot(paper["kbps"], paper["value"], linestyle=":", marker="*", markersize=11,
-                               markerfacecolor="none", color=look.colour, gid=f"paper:{family}")
-            handles.append(pline)
-            names.append(f"{look.display} — paper Table II")
-    ax.set_xscale("log")
-    ax.set_xlabel("Bitrate (kbps; measured, hollow = nominal only)")
-    ax.set_ylabel(metric_axis_label(style, higher, label[len(output):]), parse_math=False)
-    ax.set_title(figure_title(output, label, domain), parse_math=False)
-    ax.grid(True, which="both", alpha=0.3)
+    handles = _draw_curves(ax, label, domain, data, group, spec, with_paper)
+    ax.set_xlabel(_X_LABEL)
     # Explicit labels: a family name starting with "_" would otherwise be dropped from the legend.
-    legend = ax.legend(handles, names, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14),
-                       ncol=2, frameon=False)
-    for text in legend.get_texts():
-        text.set_parse_math(False)
+    _plain_legend(ax.legend(list(handles.values()), list(handles), fontsize=8, loc="upper center",
+                            bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False))
+    return fig
+
+
+def panel_figure(
+    summary: pd.DataFrame,
+    codecs: pd.DataFrame,
+    outputs: Mapping[str, MetricOutput] | None = None,
+    with_paper: bool = False,
+) -> Figure | None:
+    """All curves in one figure: one row per output label, one column per domain, one legend below.
+
+    None when no label has a curve. Rows follow the summary's label order, columns Table II's domain order.
+    """
+    if summary.empty:
+        return None
+    info = codecs.set_index("codec")
+    labels = list(dict.fromkeys(summary["label"]))
+    present = set(summary["domain"])
+    domains = [d for d in DOMAINS_ORDER if d in present] + sorted(present - set(DOMAINS_ORDER))
+    cells = {}
+    for (label, domain), group in summary.groupby(["label", "domain"], sort=False):
+        data = _curve_data(group, info)
+        if not data.empty:
+            cells[(str(label), str(domain))] = (group, data)
+    labels = [lab for lab in labels if any((lab, d) in cells for d in domains)]
+    if not labels:
+        return None
+    fig = Figure(figsize=(4.2 * len(domains), 3.2 * len(labels) + 1.2))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(labels), len(domains), squeeze=False)
+    handles: dict[str, object] = {}
+    for r, label in enumerate(labels):
+        for c, domain in enumerate(domains):
+            ax = axes[r][c]
+            if (label, domain) not in cells:
+                ax.set_axis_off()
+                continue
+            group, data = cells[(label, domain)]
+            spec = (outputs or {}).get(str(group["output"].iloc[0]))
+            handles.update(_draw_curves(ax, label, domain, data, group, spec, with_paper))
+            ax.title.set_fontsize(9)
+            ax.yaxis.label.set_fontsize(8)
+            if r == len(labels) - 1 or (labels[r + 1], domain) not in cells:  # bottom of its column
+                ax.set_xlabel(_X_LABEL, fontsize=8)
+    fig.tight_layout()
+    _plain_legend(fig.legend(list(handles.values()), list(handles), fontsize=8, loc="upper center",
+                             bbox_to_anchor=(0.5, 0.0), ncol=max(1, min(len(handles), 2 * len(domains), 4)), frameon=False))
     return fig

@@ -16,7 +16,7 @@ from benchmarks.datasets.base import Clip
 from benchmarks.metrics.base import MetricOutput
 from benchmarks.paper import table2
 from benchmarks.report.build import build_report
-from benchmarks.report.plots import bitrate_quality_figure, clipped_error, plot_bitrate_quality
+from benchmarks.report.plots import bitrate_quality_figure, clipped_error, panel_figure, plot_bitrate_quality
 from benchmarks.report.rebuild import main as rebuild_main
 from benchmarks.report.style import FAMILY_STYLES, family_style
 from benchmarks.store import ResultStore
@@ -142,7 +142,7 @@ def test_clipped_error_is_asymmetric_and_never_negative():
 def test_files_svg_with_real_text_png_at_300_dpi_and_pdf(tmp_path):
     summary, codecs = _run(SYSTEMS, {"mel_distance": (3.0, 0.2), "visqol_paper": (3.5, 0.1)})
     written = plot_bitrate_quality(summary, codecs, tmp_path, OUTPUTS)
-    assert sorted(p.name for p in written) == ["mel_distance_speech.png", "visqol_paper_speech.png"]
+    assert sorted(p.name for p in written) == ["mel_distance_speech.png", "panels.png", "visqol_paper_speech.png"]
     for png in written:
         svg = png.with_suffix(".svg").read_text()
         texts = re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)
@@ -202,7 +202,7 @@ def test_report_rerun_with_fewer_metrics_or_without_plots_leaves_no_stale_figure
                                  fingerprint="fv", provenance={}, values={"visqol_paper": 3.5 + 0.1 * i})
         codecs = [s[0] for s in SYSTEMS[:4]]
         build_report(store, clips, codecs, OUTPUTS, out)
-        assert {p.stem for p in (out / "plots").iterdir()} == {"mel_distance_speech", "visqol_paper_speech"}
+        assert {p.stem for p in (out / "plots").iterdir()} == {"mel_distance_speech", "visqol_paper_speech", "panels"}
         assert (out / "table_ii.tex").is_file()
         build_report(store, clips, codecs, {"mel_distance": OUTPUTS["mel_distance"]}, out)
         assert sorted(p.name for p in (out / "plots").iterdir()) == [
@@ -233,3 +233,24 @@ def test_rebuild_of_the_committed_demo_run_draws_the_paper_overlay_where_compara
     assert "Mel distance vs bitrate — speech" in mel and "SemantiCodec — paper Table II" in mel
     # STFT values of the paper follow another convention (ranking only): not drawn on our axis.
     assert "paper Table II" not in texts("stft_distance_speech.svg")
+
+
+def test_panel_figure_has_one_axes_per_output_and_domain_and_one_legend_below(tmp_path):
+    summary, codecs = _run(SYSTEMS, {"mel_distance": (3.0, 0.2), "visqol_paper": (3.5, 0.1)})
+    music = summary.assign(domain="music")
+    both = pd.concat([summary, music[music["output"] == "mel_distance"]], ignore_index=True)
+    written = plot_bitrate_quality(both, codecs, tmp_path, OUTPUTS)
+    assert tmp_path / "panels.png" in written and (tmp_path / "panels.pdf").is_file()
+    svg = (tmp_path / "panels.svg").read_text()
+    titles = set(re.findall(r"<text\b[^>]*>([^<]*vs bitrate[^<]*)</text>", svg))
+    assert titles == {"Mel distance vs bitrate — music", "Mel distance vs bitrate — speech", "ViSQOL (paper profile) vs bitrate — speech"}
+    fig = panel_figure(both, codecs, OUTPUTS)
+    shown = [ax for ax in fig.axes if ax.axison]
+    assert len(fig.axes) == 4 and len(shown) == 3  # rows: 2 outputs; columns: music, speech; one empty cell
+    assert [ax.get_title().rsplit("— ", 1)[1] for ax in fig.axes[:2]] == ["music", "speech"]  # Table II order
+    renderer = fig.canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert all(legend.y1 <= ax.get_window_extent(renderer).y0 for ax in shown)
+    # Same family, same colour as in the single figures.
+    colours = {line.get_gid(): line.get_color() for ax in shown for line in ax.get_lines() if line.get_gid()}
+    assert colours["ours:opus"] == FAMILY_STYLES["opus"].colour

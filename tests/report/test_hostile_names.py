@@ -204,8 +204,8 @@ def test_hostile_names_are_escaped_in_every_output(tmp_path: Path) -> None:
                      "errors.csv", "metric_failures.csv", "provenance.csv", "per_clip.csv", "per_clip.jsonl"):
         assert required in checked
     plots = {n for n in checked if n.startswith("plots/")}
-    # 2 outputs x (png, pdf, svg), all directly inside plots/.
-    assert len(plots) == 6 and all(n.count("/") == 1 for n in plots), plots
+    # (2 outputs + the panel figure) x (png, pdf, svg), all directly inside plots/.
+    assert len(plots) == 9 and all(n.count("/") == 1 for n in plots), plots
     # Per-dataset reports: one safe folder per dataset, each checked the same way.
     folders = sorted((out / "by_dataset").iterdir())
     assert [p.name for p in folders] == sorted(file_component(d) for d in DATASETS)
