@@ -46,7 +46,9 @@ def _fmt(value: float, digits: int = 2) -> str:
 def _best_rows(table: pd.DataFrame, col: str, higher: bool) -> set[int]:
     """Row positions whose displayed mean is the column's best among rows with a nominal bitrate."""
     means = pd.to_numeric(table[f"{col}/mean"], errors="coerce").round(2).reset_index(drop=True)
-    systems = table["nominal_bitrate_kbps"].reset_index(drop=True).notna() if "nominal_bitrate_kbps" in table else None
+    systems = None
+    if "nominal_bitrate_kbps" in table:
+        systems = table["nominal_bitrate_kbps"].reset_index(drop=True).notna()
     candidates = means[systems] if systems is not None and systems.any() else means
     candidates = candidates.dropna()
     if candidates.empty:
@@ -66,7 +68,8 @@ def table_ii_latex(table: pd.DataFrame, summary: pd.DataFrame) -> str:
         domain, label = col.split("/", 1)
         output = str(rows.loc[label, "output"]) if label in rows.index else label
         higher = bool(rows.loc[label, "higher_is_better"]) if label in rows.index else True
-        unit = rows.loc[label, "unit"] if label in rows.index and isinstance(rows.loc[label, "unit"], str) else ""
+        unit = rows.loc[label, "unit"] if label in rows.index else ""
+        unit = unit if isinstance(unit, str) else ""
         style = metric_style(output, unit)
         name = latex_escape(style.display + label[len(output):] if label.startswith(output) else label)
         unit_text = f" ({latex_escape(style.unit)})" if style.unit else ""
@@ -95,8 +98,8 @@ def table_ii_latex(table: pd.DataFrame, summary: pd.DataFrame) -> str:
             cells.append(cell)
         lines.append(" & ".join(cells) + " \\\\")
     lines += ["\\bottomrule", "\\end{tabular}", ""]
-    lines.append("% Cells: our mean $\\pm$ 95 % CI, the paper's Table II value in parentheses where the system "
-                 "and bitrate match; bold: best of our systems per column.")
+    lines.append("% Cells: our mean $\\pm$ 95 % CI, the paper's Table II value in parentheses where the "
+                 "system and bitrate match; bold: best of our systems per column.")
     if notes:
         lines.append("\\par\\footnotesize")
         for col, (_, caveat) in notes.items():

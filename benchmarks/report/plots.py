@@ -52,12 +52,12 @@ def clipped_error(mean: np.ndarray, ci: np.ndarray, lower: float | None, upper: 
     ci = np.nan_to_num(np.asarray(ci, dtype=float), nan=0.0)
     low = mean - ci if lower is None else np.maximum(mean - ci, lower)
     high = mean + ci if upper is None else np.minimum(mean + ci, upper)
-    # A mean outside the range (a metric bug, reported elsewhere) keeps a zero-length bar, never a negative one.
+    # A mean outside the range (a metric bug, reported elsewhere) keeps a zero-length bar, not a negative one.
     return np.vstack([np.maximum(mean - low, 0.0), np.maximum(high - mean, 0.0)])
 
 
 def paper_points(family: str, output: str, domain: str) -> pd.DataFrame:
-    """The paper's Table II points (columns kbps, value) of `family` for `output` in `domain`; may be empty."""
+    """The paper's Table II points (columns kbps, value) of `family` for `output` in `domain`, or none."""
     column = PAPER_COLUMN_BY_OUTPUT.get(output)
     empty = pd.DataFrame(columns=["kbps", "value"])
     if column is None:
@@ -133,7 +133,8 @@ def plot_bitrate_quality(
 
 
 def _curve_data(group: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
-    data = group.join(info[["family", "weights", "nominal_bitrate_kbps", "measured_bitrate_kbps"]], on="codec")
+    columns = ["family", "weights", "nominal_bitrate_kbps", "measured_bitrate_kbps"]
+    data = group.join(info[columns], on="codec")
     data["measured"] = data["measured_bitrate_kbps"].notna()
     data["kbps"] = data["measured_bitrate_kbps"].fillna(data["nominal_bitrate_kbps"])
     return data[data["kbps"].notna() & data["mean"].notna()]
@@ -255,6 +256,7 @@ def panel_figure(
             if r == len(labels) - 1 or (labels[r + 1], domain) not in cells:  # bottom of its column
                 ax.set_xlabel(_X_LABEL, fontsize=8)
     fig.tight_layout()
+    ncol = max(1, min(len(handles), 2 * len(domains), 4))
     _plain_legend(fig.legend(list(handles.values()), list(handles), fontsize=8, loc="upper center",
-                             bbox_to_anchor=(0.5, 0.0), ncol=max(1, min(len(handles), 2 * len(domains), 4)), frameon=False))
+                             bbox_to_anchor=(0.5, 0.0), ncol=ncol, frameon=False))
     return fig

@@ -58,7 +58,8 @@ def _run(systems, means: dict[str, tuple[float, float]]) -> tuple[pd.DataFrame, 
 
 def _figure(systems, output, base=3.0, ci=0.2, with_paper=False):
     summary, codecs = _run(systems, {output: (base, ci)})
-    return bitrate_quality_figure(output, "speech", summary, codecs.set_index("codec"), OUTPUTS[output], with_paper)
+    info = codecs.set_index("codec")
+    return bitrate_quality_figure(output, "speech", summary, info, OUTPUTS[output], with_paper)
 
 
 def _family_colours(fig) -> dict[str, tuple[str, str]]:
@@ -142,7 +143,8 @@ def test_clipped_error_is_asymmetric_and_never_negative():
 def test_files_svg_with_real_text_png_at_300_dpi_and_pdf(tmp_path):
     summary, codecs = _run(SYSTEMS, {"mel_distance": (3.0, 0.2), "visqol_paper": (3.5, 0.1)})
     written = plot_bitrate_quality(summary, codecs, tmp_path, OUTPUTS)
-    assert sorted(p.name for p in written) == ["mel_distance_speech.png", "panels.png", "visqol_paper_speech.png"]
+    assert sorted(p.name for p in written) == [
+        "mel_distance_speech.png", "panels.png", "visqol_paper_speech.png"]
     for png in written:
         svg = png.with_suffix(".svg").read_text()
         texts = re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)
@@ -202,7 +204,8 @@ def test_report_rerun_with_fewer_metrics_or_without_plots_leaves_no_stale_figure
                                  fingerprint="fv", provenance={}, values={"visqol_paper": 3.5 + 0.1 * i})
         codecs = [s[0] for s in SYSTEMS[:4]]
         build_report(store, clips, codecs, OUTPUTS, out)
-        assert {p.stem for p in (out / "plots").iterdir()} == {"mel_distance_speech", "visqol_paper_speech", "panels"}
+        stems = {p.stem for p in (out / "plots").iterdir()}
+        assert stems == {"mel_distance_speech", "visqol_paper_speech", "panels"}
         assert (out / "table_ii.tex").is_file()
         build_report(store, clips, codecs, {"mel_distance": OUTPUTS["mel_distance"]}, out)
         assert sorted(p.name for p in (out / "plots").iterdir()) == [
@@ -243,7 +246,8 @@ def test_panel_figure_has_one_axes_per_output_and_domain_and_one_legend_below(tm
     assert tmp_path / "panels.png" in written and (tmp_path / "panels.pdf").is_file()
     svg = (tmp_path / "panels.svg").read_text()
     titles = set(re.findall(r"<text\b[^>]*>([^<]*vs bitrate[^<]*)</text>", svg))
-    assert titles == {"Mel distance vs bitrate — music", "Mel distance vs bitrate — speech", "ViSQOL (paper profile) vs bitrate — speech"}
+    assert titles == {"Mel distance vs bitrate — music",
+                      "Mel distance vs bitrate — speech", "ViSQOL (paper profile) vs bitrate — speech"}
     fig = panel_figure(both, codecs, OUTPUTS)
     shown = [ax for ax in fig.axes if ax.axison]
     assert len(fig.axes) == 4 and len(shown) == 3  # rows: 2 outputs; columns: music, speech; one empty cell

@@ -200,7 +200,8 @@ def test_hostile_names_are_escaped_in_every_output(tmp_path: Path) -> None:
     store.close()
 
     checked = _check_report_folder(out, clips)
-    for required in ("table_ii.md", "table_ii.tex", "bitrates.md", "table_ii.csv", "summary.csv", "bitrates.csv",
+    for required in ("table_ii.md", "table_ii.tex", "bitrates.md",
+                     "table_ii.csv", "summary.csv", "bitrates.csv",
                      "errors.csv", "metric_failures.csv", "provenance.csv", "per_clip.csv", "per_clip.jsonl"):
         assert required in checked
     plots = {n for n in checked if n.startswith("plots/")}

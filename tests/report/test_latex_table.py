@@ -19,7 +19,9 @@ def test_latex_escape_reads_back_as_the_same_text(name):
     assert latex_text(latex_escape(name)) == name.replace("\t", " ").replace("\n", " ")
 
 
-def _table(codecs: list[str], mel: list[float], visqol: list[float], kbps: list[float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _table(
+    codecs: list[str], mel: list[float], visqol: list[float], kbps: list[float]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = pd.DataFrame({
         "codec": codecs, "family": "fam", "weights": "none", "nominal_bitrate_kbps": kbps,
         "measured_bitrate_kbps": math.nan,
@@ -58,4 +60,5 @@ def test_best_value_per_column_is_bold_in_the_metrics_direction():
     assert bold_visqol == ["sys_c"]  # higher is better
     assert rows["sys_b"][4] == "\\textbf{2.70} $\\pm$ 0.10"
     header = table_ii_latex(table, summary).split("\\toprule\n", 1)[1].split("\n", 1)[0]
-    assert "Mel distance (dB) $\\downarrow$" in header and "ViSQOL (paper profile) (MOS) $\\uparrow$" in header
+    assert "Mel distance (dB) $\\downarrow$" in header
+    assert "ViSQOL (paper profile) (MOS) $\\uparrow$" in header

@@ -22,7 +22,8 @@ OUTPUTS = {
     "mel_distance": MetricOutput("mel_distance", higher_is_better=False, lower=0.0, unit="dB"),
     "visqol_paper": MetricOutput("visqol_paper", higher_is_better=True, lower=1.0, upper=5.0, unit="MOS"),
 }
-# codec -> (family, nominal kbps, mel offset): SemantiCodec at two of the paper's bitrates, Opus, the reference.
+# codec -> (family, nominal kbps, mel offset): SemantiCodec at two of the paper's bitrates, Opus,
+# the reference.
 SYSTEMS = {"semanticodec@0.70": ("semanticodec", 0.70, 1.0), "semanticodec@1.40": ("semanticodec", 1.40, 0.6),
            "opus@6kbps": ("opus", 6.0, 3.0), "original": ("reference", None, 0.0)}
 N_CLIPS = 12
@@ -78,9 +79,10 @@ def _small_run(folder: Path) -> dict[str, np.ndarray]:
             for clip, value in zip(clips, values):
                 if (codec, clip.clip_id) == OUTLIER:
                     value = 30.0
-                store.add_reconstruction(codec=codec, dataset="demo", clip_id=clip.clip_id, domain=clip.domain,
-                                         duration_s=5.0, status="ok", nominal_bitrate_kbps=kbps,
-                                         measured_bitrate_kbps=kbps, codec_info_json=info)
+                store.add_reconstruction(codec=codec, dataset="demo", clip_id=clip.clip_id,
+                                         domain=clip.domain, duration_s=5.0, status="ok",
+                                         nominal_bitrate_kbps=kbps, measured_bitrate_kbps=kbps,
+                                         codec_info_json=info)
                 store.add_scores(codec=codec, dataset="demo", clip_id=clip.clip_id, metric="mel_distance",
                                  fingerprint="fp-mel", provenance={}, values={"mel_distance": float(value)})
                 store.add_scores(codec=codec, dataset="demo", clip_id=clip.clip_id, metric="visqol_paper",
