@@ -18,8 +18,9 @@ import pandas as pd
 from benchmarks.datasets.base import Clip
 from benchmarks.metrics.base import MetricOutput
 from benchmarks.report.escape import file_component, write_csv
+from benchmarks.report.latex import write_table_latex
 from benchmarks.report.per_clip import per_clip_frame, write_per_clip
-from benchmarks.report.plots import plot_bitrate_quality
+from benchmarks.report.plots import plot_bitrate_quality, remove_stale_plots
 from benchmarks.report.summary import summarise
 from benchmarks.report.tables import table_ii, to_markdown, write_tables
 from benchmarks.store import ResultStore
@@ -116,8 +117,10 @@ def build_report(
     summary = summarise(scores, outputs, confidence) if not scores.empty else pd.DataFrame()
     codec_rows = codec_table(recons, codecs) if not recons.empty else pd.DataFrame(
         columns=["codec", "family", "weights", "nominal_bitrate_kbps", "measured_bitrate_kbps"])
-    table = table_ii(summary, codec_rows, with_paper=all(c.dataset in PAPER_DATASETS for c in clips))
+    with_paper = all(c.dataset in PAPER_DATASETS for c in clips)
+    table = table_ii(summary, codec_rows, with_paper=with_paper)
     paths = write_tables(table, summary, codec_rows, out_dir)
+    paths["table_tex"] = write_table_latex(table, summary, out_dir / "table_ii.tex")
     errors = recons[recons["status"] != "ok"] if not recons.empty else recons
     errors_cols = ["codec", "dataset", "clip_id", "error"]
     errors = errors[errors_cols] if not errors.empty else pd.DataFrame(columns=errors_cols)
@@ -131,7 +134,10 @@ def build_report(
         paths.update(write_per_clip(per_clip_frame(scores, recons), out_dir))
     if plots:
         paths["plots"] = out_dir / "plots"
-        plot_bitrate_quality(summary, codec_rows, paths["plots"])
+        plot_bitrate_quality(summary, codec_rows, paths["plots"], outputs, with_paper=with_paper)
+    else:
+        # Figures of an earlier run would sit beside tables they no longer match.
+        remove_stale_plots(out_dir / "plots", set())
     datasets = sorted({c.dataset for c in clips})
     if len(datasets) > 1:
         # The pooled table mixes datasets of one domain; each dataset also gets its own report.

@@ -3,7 +3,7 @@
 ``python -m benchmarks.report.rebuild results/demo_speech --paper``
 
 Reads ``summary.csv`` (per-system means), the codec columns of ``table_ii.csv`` and ``provenance.csv``,
-and writes ``table_ii.{csv,md}``, ``paper_agreement.csv``, ``summary.csv`` and ``bitrates.{csv,md}``
+and writes ``table_ii.{csv,md,tex}``, ``paper_agreement.csv``, ``summary.csv`` and ``bitrates.{csv,md}``
 again with the current report code (``--plots`` also redraws ``plots/``). Use it when the report code
 changed but the scores did not. Numbers are re-rounded from the CSVs' four decimals, so a value whose
 fourth decimal is 5 may print one unit off in its last shown digit. Per-clip files, errors and metric
@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.report.escape import csv_cell_unescape
+from benchmarks.report.latex import write_table_latex
 from benchmarks.report.plots import plot_bitrate_quality
 from benchmarks.report.tables import table_ii, write_tables
 
@@ -83,10 +84,12 @@ def _codecs(folder: Path) -> pd.DataFrame:
 def rebuild(folder: Path, with_paper: bool, plots: bool = False) -> dict[str, Path]:
     """Rewrite the tables of `folder` from its summary.csv, table_ii.csv and provenance.csv."""
     summary, codecs = _summary(folder), _codecs(folder)
-    paths = write_tables(table_ii(summary, codecs, with_paper=with_paper), summary, codecs, folder)
+    table = table_ii(summary, codecs, with_paper=with_paper)
+    paths = write_tables(table, summary, codecs, folder)
+    paths["table_tex"] = write_table_latex(table, summary, folder / "table_ii.tex")
     if plots:
         paths["plots"] = folder / "plots"
-        plot_bitrate_quality(summary, codecs, paths["plots"])
+        plot_bitrate_quality(summary, codecs, paths["plots"], with_paper=with_paper)
     return paths
 
 

@@ -23,6 +23,7 @@ from benchmarks.metrics.base import MetricOutput
 from benchmarks.report.build import build_report
 from benchmarks.report.escape import csv_cell, csv_cell_unescape, file_component, markdown_cell
 from benchmarks.store import ResultStore
+from tests.report.latex_check import latex_text, table_rows
 
 # name -> family; families hold the mathtext bomb and a legend-hiding underscore.
 SYSTEMS = {
@@ -177,6 +178,13 @@ def _check_report_folder(folder: Path, clips: list[Clip]) -> set[str]:
             assert "RANDOM WEIGHTS" in texts
         elif path.suffix == ".png":
             assert path.stat().st_size > 1000
+        elif path.suffix == ".pdf":
+            assert path.read_bytes()[:5] == b"%PDF-"
+        elif path.suffix == ".tex":
+            rows = table_rows(path.read_text(encoding="utf-8"))
+            expected = {re.sub(r"[\x00-\x1f\x7f]", " ", c) for c in SYSTEMS}
+            assert {latex_text(r[0]) for r in rows} == expected, f"{name}: system names not read back"
+            assert len({len(r) for r in rows}) == 1, f"{name}: a data string changed the column count"
         else:
             pytest.fail(f"{name}: an output of a kind this test does not check")
         checked.add(name)
@@ -192,12 +200,13 @@ def test_hostile_names_are_escaped_in_every_output(tmp_path: Path) -> None:
     store.close()
 
     checked = _check_report_folder(out, clips)
-    for required in ("table_ii.md", "bitrates.md", "table_ii.csv", "summary.csv", "bitrates.csv",
+    for required in ("table_ii.md", "table_ii.tex", "bitrates.md",
+                     "table_ii.csv", "summary.csv", "bitrates.csv",
                      "errors.csv", "metric_failures.csv", "provenance.csv", "per_clip.csv", "per_clip.jsonl"):
         assert required in checked
     plots = {n for n in checked if n.startswith("plots/")}
-    # 2 outputs x (png, svg), all directly inside plots/.
-    assert len(plots) == 4 and all(n.count("/") == 1 for n in plots), plots
+    # (2 outputs + the panel figure) x (png, pdf, svg), all directly inside plots/.
+    assert len(plots) == 9 and all(n.count("/") == 1 for n in plots), plots
     # Per-dataset reports: one safe folder per dataset, each checked the same way.
     folders = sorted((out / "by_dataset").iterdir())
     assert [p.name for p in folders] == sorted(file_component(d) for d in DATASETS)
