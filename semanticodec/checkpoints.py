@@ -18,9 +18,11 @@ Each file is looked for, in order:
 Otherwise `CheckpointNotFoundError` names every missing file, every place looked in and the command
 that fetches them.
 
-Loading is safe and single-copy: ``torch.load(weights_only=True, mmap=True)`` (or safetensors /
+Loading is safe and single-copy: ``torch.load(weights_only=True)`` (or safetensors /
 ``np.load(allow_pickle=False)``), and models built on the meta device take the
-mapped tensors with ``load_state_dict(assign=True)``. Every checkpoint key is either loaded or on an
+loaded tensors with ``load_state_dict(assign=True)``. The decoder's tensors stay memory-mapped; the
+encoder's are read into process memory, because its LSTM streams its weights at every time step
+and measured slower from mapped file pages. Every checkpoint key is either loaded or on an
 explicit unused-by-design list; anything else is an error listing the keys.
 """
 
@@ -282,10 +284,11 @@ def _then(token_rate: int, semantic_vocab_size: int, cache_dir: str | os.PathLik
     )
 
 
-def load_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Tensors of a checkpoint file, memory-mapped where possible, never unpickling code.
+def load_state_dict_file(path: str | os.PathLike, *, mmap: bool = True) -> dict[str, torch.Tensor]:
+    """Tensors of a checkpoint file, memory-mapped where possible (and `mmap`), never unpickling code.
 
-    ``.safetensors`` via safetensors; anything else via ``torch.load(weights_only=True, mmap=True)``.
+    ``.safetensors`` via safetensors; anything else via ``torch.load(weights_only=True, mmap=mmap)``.
+    ``mmap=False`` reads the tensors into process memory (still one copy when assigned).
     A Lightning-style ``{"state_dict": ...}`` wrapper is unwrapped.
     """
     path = Path(path)
@@ -296,7 +299,7 @@ def load_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
         state = load_file(str(path), device="cpu")
     else:
-        state = _torch_load_tensors(path)
+        state = _torch_load_tensors(path, mmap=mmap)
     if isinstance(state, Mapping) and "state_dict" in state and isinstance(state["state_dict"], Mapping):
         state = state["state_dict"]
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -304,15 +307,15 @@ def load_state_dict_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     return dict(state)
 
 
-def _torch_load_tensors(path: Path) -> object:
-    """``torch.load(weights_only=True)``, memory-mapped when the format allows; errors name the file."""
+def _torch_load_tensors(path: Path, *, mmap: bool = True) -> object:
+    """``torch.load(weights_only=True)``, memory-mapped when `mmap` and the format allow; errors name the file."""
     import pickle
 
     try:
         try:
-            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
         except RuntimeError as exc:
-            if "mmap" not in str(exc):
+            if not mmap or "mmap" not in str(exc):
                 raise
             return torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
     except pickle.UnpicklingError as exc:

@@ -349,3 +349,26 @@ def test_loading_holds_one_copy_of_the_weights(tmp_path):
     growth = int(probe.stdout.strip().splitlines()[-1])
     assert size > 250e6
     assert growth < 1.4 * size, f"loading grew memory by {growth / 1e6:.0f} MB for {size / 1e6:.0f} MB of weights"
+
+
+def _file_mapped_ranges() -> list[tuple[int, int, str]]:
+    """(start, end, path) of this process's file-backed memory mappings (Linux /proc/self/maps)."""
+    ranges = []
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5].startswith("/"):
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            ranges.append((start, end, fields[5]))
+    return ranges
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").is_file(), reason="needs Linux /proc/self/maps")
+def test_encoder_weights_are_in_process_memory_not_mapped_from_the_file(tmp_path):
+    """The LSTM streams its weights at every time step; from mapped file pages encoding was slower."""
+    folder, npy = _write_checkpoint_dir(tmp_path, _official_style_state())
+    encoder = _load_encoder(CONFIG, folder / "encoder.ckpt", npy)
+    ckpt = str((folder / "encoder.ckpt").resolve())
+    mapped = [(start, end) for start, end, path in _file_mapped_ranges() if path == ckpt]
+    for name, tensor in encoder.state_dict().items():
+        address = tensor.data_ptr()
+        assert not any(start <= address < end for start, end in mapped), f"{name} is mapped from {ckpt}"
