@@ -7,7 +7,7 @@
 """
 
 from semanticodec.checkpoints import CheckpointMismatchError, CheckpointNotFoundError, find_checkpoint_files
-from semanticodec.codec import RANDOM_WEIGHTS, SemantiCodec, SemantiCodecInputError
+from semanticodec.codec import RANDOM_WEIGHTS, SemantiCodec
 from semanticodec.config import (
     SAMPLE_RATE,
     SEMANTIC_VOCAB_SIZES,
@@ -16,6 +16,7 @@ from semanticodec.config import (
     bitrate_kbps,
     encoder_config,
 )
+from semanticodec.inputs import SemantiCodecInputError
 
 __all__ = [
     "RANDOM_WEIGHTS",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,13 +23,6 @@ import torch
 from torch import Tensor, nn
 
 from semanticodec import frontend
-from semanticodec.checkpoints import (
-    classify_encoder_checkpoint_keys,
-    find_checkpoint_files,
-    load_checked_state_dict,
-    load_semantic_codebook,
-    load_state_dict_file,
-)
 from semanticodec.config import (
     SAMPLE_RATE,
     WINDOW_FBANK_FRAMES,
@@ -39,16 +31,13 @@ from semanticodec.config import (
 )
 from semanticodec.encoder import SemantiCodecEncoder
 from semanticodec.fusion import build_condition
+from semanticodec.inputs import AudioInput, SemantiCodecInputError, as_clips, check_tokens
+from semanticodec.pretrained import load_pretrained
 from semanticodec.windowing import overlap_add, split_token_windows
 
 __all__ = ["RANDOM_WEIGHTS", "SemantiCodec", "SemantiCodecInputError"]
 
 RANDOM_WEIGHTS = "random (TEST ONLY)"
-AudioInput = str | os.PathLike | Tensor | np.ndarray
-
-
-class SemantiCodecInputError(ValueError):
-    """Audio or tokens handed to `SemantiCodec` are unusable; the message says which and why."""
 
 
 def _default_device() -> torch.device:
@@ -103,21 +92,18 @@ class SemantiCodec(nn.Module):
         max_batch_windows: int = 8,
     ) -> None:
         super().__init__()
-        config = encoder_config(token_rate, semantic_vocab_size)
-        files = find_checkpoint_files(
+        encoder, decoder, weights = load_pretrained(
             token_rate,
             semantic_vocab_size,
             checkpoint_path=checkpoint_path,
-            cache_dir=cache_path,
+            cache_path=cache_path,
             download=download,
-            with_decoder=load_decoder,
+            load_decoder=load_decoder,
         )
-        encoder = _load_encoder(config, files.encoder, files.semantic_codebook)
-        decoder = _load_decoder(token_rate, files.decoder) if load_decoder else None
         self._configure(
             encoder,
             decoder,
-            weights=f"pretrained:{files.encoder.parent.name}/{files.encoder.name}",
+            weights=weights,
             ddim_sample_step=ddim_sample_step,
             cfg_scale=cfg_scale,
             device=device,
@@ -255,47 +241,8 @@ class SemantiCodec(nn.Module):
         return torch.stack(self._encode_clips(clips))
 
     def _as_clips(self, audio: AudioInput, sample_rate: int | None) -> list[Tensor]:
-        """One input -> list of mono float32 Tensor[T] at 16 kHz, validated."""
-        if isinstance(audio, (str, os.PathLike)):
-            waveform, rate = _read_audio_file(Path(audio), first_channel=self.upstream_compatible)
-            clips = [waveform]
-            name = str(audio)
-        else:
-            name = "waveform"
-            if isinstance(audio, np.ndarray):
-                audio = torch.from_numpy(np.ascontiguousarray(audio))
-            if not isinstance(audio, Tensor):
-                raise SemantiCodecInputError(
-                    f"audio must be a path, a Tensor or an ndarray, got {type(audio).__name__}"
-                )
-            if not audio.dtype.is_floating_point:
-                raise SemantiCodecInputError(f"waveform must be floating point, got {audio.dtype}")
-            if audio.dim() == 3 and audio.shape[1] == 1:
-                audio = audio[:, 0]
-            if audio.dim() == 1:
-                audio = audio[None]
-            if audio.dim() != 2:
-                raise SemantiCodecInputError(
-                    f"waveform must be [T], [B, T] or [B, 1, T] (mono), got shape {tuple(audio.shape)}"
-                )
-            rate = SAMPLE_RATE if sample_rate is None else int(sample_rate)
-            clips = list(audio.detach().to("cpu", torch.float32))
-        if rate <= 0:
-            raise SemantiCodecInputError(f"{name}: sample rate must be positive, got {rate}")
-        out = []
-        for clip in clips:
-            if clip.shape[-1] == 0:
-                raise SemantiCodecInputError(f"{name}: audio is empty (0 samples)")
-            if not torch.isfinite(clip).all():
-                raise SemantiCodecInputError(f"{name}: audio contains NaN or Inf")
-            if rate != SAMPLE_RATE:
-                import torchaudio.functional as AF
-
-                clip = AF.resample(clip, rate, SAMPLE_RATE)
-            if clip.shape[-1] == 0:
-                raise SemantiCodecInputError(f"{name}: audio is shorter than one sample at 16 kHz")
-            out.append(clip)
-        return out
+        """One input -> list of mono float32 Tensor[T] at 16 kHz, validated (`semanticodec.inputs`)."""
+        return as_clips(audio, sample_rate, first_channel=self.upstream_compatible)
 
     def _encode_clips(self, clips: list[Tensor]) -> list[Tensor]:
         """Mono Tensor[T_i] at 16 kHz -> int64 Tensor[T'_i x 2] each; windows of all clips batched."""
@@ -407,78 +354,10 @@ class SemantiCodec(nn.Module):
         return WindowNoise(generator, windows, draws, tuple(config.latent_shape), self.device)
 
     def _check_tokens(self, tokens: Tensor | np.ndarray) -> Tensor:
-        """-> int64 Tensor[B x T x 2] on the device, range-checked."""
-        if isinstance(tokens, np.ndarray):
-            tokens = torch.from_numpy(tokens)
-        if not isinstance(tokens, Tensor):
-            raise SemantiCodecInputError(f"tokens must be a Tensor or ndarray, got {type(tokens).__name__}")
-        if tokens.dtype.is_floating_point or tokens.dtype == torch.bool:
-            raise SemantiCodecInputError(f"tokens must be integers, got {tokens.dtype}")
-        if tokens.dim() == 2:
-            tokens = tokens[None]
-        if tokens.dim() != 3 or tokens.shape[-1] != 2:
-            raise SemantiCodecInputError(f"tokens must be [B, T, 2] (semantic, acoustic), got {tuple(tokens.shape)}")
-        if tokens.shape[1] == 0:
-            raise SemantiCodecInputError("tokens are empty (T = 0)")
-        tokens = tokens.to(self.device, torch.int64)
-        for column, name, size in ((0, "semantic", self.semantic_vocab_size), (1, "acoustic", self.config.acoustic_codebook_size)):
-            low, high = int(tokens[..., column].min()), int(tokens[..., column].max())
-            if low < 0 or high >= size:
-                raise SemantiCodecInputError(f"{name} tokens must be in [0, {size}), found [{low}, {high}]")
-        return tokens
+        """-> int64 Tensor[B x T x 2] on the device, range-checked (`semanticodec.inputs`)."""
+        return check_tokens(tokens, self.device, self.semantic_vocab_size, self.config.acoustic_codebook_size)
 
     def forward(self, audio: AudioInput, sample_rate: int | None = None) -> np.ndarray:
         """Encode then decode (official `forward`)."""
         return self.decode(self.encode(audio, sample_rate))
 
-
-def _read_audio_file(path: Path, *, first_channel: bool) -> tuple[Tensor, int]:
-    """(mono float32 Tensor[T], sample rate). Stereo: mean of channels, or channel 0 upstream."""
-    import soundfile as sf
-
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
-    try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError
-        raise SemantiCodecInputError(f"{path}: cannot read audio ({exc})") from exc
-    channels = torch.from_numpy(np.ascontiguousarray(data.T))
-    mono = channels[0] if first_channel or channels.shape[0] == 1 else channels.mean(dim=0)
-    return mono.contiguous(), int(rate)
-
-
-def _load_encoder(config: EncoderConfig, encoder_path: Path, codebook_path: Path) -> SemantiCodecEncoder:
-    """Build on the meta device and adopt the checkpoint tensors (one copy, in process memory).
-
-    Not memory-mapped: the LSTM reads its weights at every time step, and encoding measured about
-    7 % slower (CPU time, one thread) with them in mapped file pages than in process memory.
-    """
-    state = load_state_dict_file(encoder_path, mmap=False)
-    used, _unused = classify_encoder_checkpoint_keys(state)
-    with torch.device("meta"):
-        encoder = SemantiCodecEncoder(config)
-    load_checked_state_dict(encoder, {k: state[k] for k in used}, name=str(encoder_path))
-    del state
-    encoder.semantic.set_codebook(load_semantic_codebook(codebook_path))
-    _check_no_meta(encoder, str(encoder_path))
-    return encoder
-
-
-def _load_decoder(token_rate: int, decoder_path: Path | None) -> nn.Module:
-    from semanticodec.decoder import DecoderConfig, SemantiCodecDecoder
-
-    assert decoder_path is not None
-    state = load_state_dict_file(decoder_path)
-    with torch.device("meta"):
-        decoder = SemantiCodecDecoder(DecoderConfig.official(token_rate))
-    decoder.load_official_state_dict(state, assign=True)
-    del state
-    _check_no_meta(decoder, str(decoder_path))
-    return decoder
-
-
-def _check_no_meta(module: nn.Module, name: str) -> None:
-    """Everything built on the meta device must have been replaced by checkpoint tensors."""
-    left = [n for n, t in [*module.named_parameters(), *module.named_buffers()] if t.is_meta]
-    if left:
-        raise RuntimeError(f"{name}: tensors not provided by the checkpoint: {left[:10]}")

@@ -24,6 +24,7 @@ from benchmarks.datasets.common import (
     report_missing,
     require_dir,
 )
+from benchmarks.datasets.records import clip_record
 
 __all__ = ["load_audioset", "read_class_labels", "read_segments_csv"]
 
@@ -156,15 +157,15 @@ def load_audioset(
         if file_s is not None and file_s > seg_s + 1.0 and row["start_s"] < file_s:
             offset_s, duration_s = row["start_s"], min(seg_s, file_s - row["start_s"])
         clips.append(
-            Clip(
-                clip_id=f"audioset_Y{ytid}",
-                path=str(path),
-                domain="sound",
-                dataset="audioset",
-                duration_s=None if duration_s is None else round(duration_s, 6),
+            clip_record(
+                f"audioset_Y{ytid}",
+                path,
+                "sound",
+                "audioset",
+                root=base,
+                duration_s=duration_s,
                 offset_s=offset_s,
-                root=str(base),
-                labels=tuple(names.get(m, m) for m in row["label_ids"]),
+                labels=[names.get(m, m) for m in row["label_ids"]],
                 source=f"AudioSet {seg_path.name}: YouTube {ytid} {row['start_s']:.3f}-{row['end_s']:.3f} s",
                 licence="YouTube audio (AudioSet; research use)",
             )

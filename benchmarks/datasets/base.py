@@ -18,6 +18,7 @@ from baselines.lookup import import_target, unknown_name
 
 __all__ = [
     "DOMAINS",
+    "TABLE_II_DOMAIN_ORDER",
     "Clip",
     "DatasetError",
     "check_unique_ids",
@@ -30,6 +31,8 @@ __all__ = [
 
 #: The three domains of the paper's Table II.
 DOMAINS: tuple[str, ...] = ("speech", "sound", "music")
+#: `DOMAINS` in the column order of the paper's Table II (general sound, music, speech).
+TABLE_II_DOMAIN_ORDER: tuple[str, ...] = tuple(DOMAINS[i] for i in (1, 2, 0))
 
 
 class DatasetError(ValueError):

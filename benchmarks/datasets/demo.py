@@ -25,7 +25,6 @@ from typing import Any
 from benchmarks.datasets.base import Clip, DatasetError
 from benchmarks.datasets.common import (
     as_tuple,
-    audio_duration_s,
     default_data_dir,
     deterministic_sample,
     domain_from_name,
@@ -33,6 +32,7 @@ from benchmarks.datasets.common import (
     logger,
     require_dir,
 )
+from benchmarks.datasets.records import clip_record
 
 __all__ = [
     "DEMO_REPO",
@@ -166,17 +166,16 @@ def load_demo(
             continue
         source, licence = _SOURCES[domain]
         clips.append(
-            Clip(
-                clip_id=name,
-                path=str(path),
-                domain=domain,
-                dataset="demo",
-                duration_s=None if (d := audio_duration_s(path, base)) is None else round(d, 6),
+            clip_record(
+                name,
+                path,
+                domain,
+                "demo",
+                root=base,
                 transcript=texts.get(name) if domain == "speech" else None,
                 labels=(name.split("_")[-1].lstrip("0123456789"),) if domain == "music" else (),
                 source=f"SemantiCodec demo page ({DEMO_REPO} audio/{REFERENCE_SYSTEM}); {source}",
                 licence=licence,
-                root=str(base),
             )
         )
     if not clips:

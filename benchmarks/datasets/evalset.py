@@ -20,7 +20,6 @@ from typing import Any
 from benchmarks.datasets.base import Clip, DatasetError
 from benchmarks.datasets.common import (
     as_tuple,
-    audio_duration_s,
     default_data_dir,
     deterministic_sample,
     domain_from_name,
@@ -30,6 +29,7 @@ from benchmarks.datasets.common import (
     report_missing,
     verify_checksums,
 )
+from benchmarks.datasets.records import clip_record
 
 __all__ = [
     "TAR_NAME",
@@ -215,14 +215,13 @@ def load_evalset(
         if domain == "speech" and text is None:
             no_text.append(name)
         clips.append(
-            Clip(
-                clip_id=name,
-                path=str(wav),
-                domain=domain,
-                dataset="evalset",
-                duration_s=None if (d := audio_duration_s(wav, wav_dir)) is None else round(d, 6),
+            clip_record(
+                name,
+                wav,
+                domain,
+                "evalset",
+                root=wav_dir,
                 transcript=text,
-                root=str(wav_dir),
                 source=f"SemantiCodec evaluation set (Zenodo {ZENODO_RECORD}): {wav.name}",
                 licence={
                     "speech": "CC BY 4.0 (LibriTTS)",

@@ -21,13 +21,13 @@ from benchmarks.datasets.base import DOMAINS, Clip, DatasetError
 from benchmarks.datasets.common import (
     AUDIO_EXTENSIONS,
     as_tuple,
-    audio_duration_s,
     deterministic_sample,
     list_audio_entries,
     read_transcript_file,
     report_missing,
     require_dir,
 )
+from benchmarks.datasets.records import clip_record
 
 __all__ = ["load_folder"]
 
@@ -102,18 +102,17 @@ def load_folder(
         if transcripts and text is None:
             no_text.append(path.name)
         clips.append(
-            Clip(
-                clip_id=clip_id,
-                path=str(path),
-                domain=domain,
-                dataset=dataset,
-                duration_s=None if (d := audio_duration_s(path, clip_root)) is None else round(d, 6),
+            clip_record(
+                clip_id,
+                path,
+                domain,
+                dataset,
+                root=clip_root,
                 transcript=text,
-                labels=as_tuple(labels),
+                labels=labels,
                 source=source or f"folder {base.name}",
                 licence=licence,
-                root=clip_root,
-                notes=tuple(notes),
+                notes=notes,
                 error=error,
             )
         )

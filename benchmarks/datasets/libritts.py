@@ -18,6 +18,7 @@ from benchmarks.datasets.common import (
     report_missing,
     require_dir,
 )
+from benchmarks.datasets.records import clip_record
 
 __all__ = ["LAYOUT", "load_libritts"]
 
@@ -77,18 +78,18 @@ def load_libritts(
                 no_text.append(str(text_path))
             speaker = wav.parent.parent.name
             candidates.append(
-                Clip(
-                    clip_id=f"libritts_{utt}",
-                    path=str(wav),
-                    domain="speech",
-                    dataset="libritts",
-                    duration_s=None if duration is None else round(duration, 6),
+                clip_record(
+                    f"libritts_{utt}",
+                    wav,
+                    "speech",
+                    "libritts",
+                    root=base,
+                    duration_s=duration,
                     transcript=text,
-                    labels=(f"speaker={speaker}",),
+                    labels=f"speaker={speaker}",
                     source=f"LibriTTS {subset_dir.name}",
                     licence="CC BY 4.0",
-                    root=str(base),
-                    notes=(note,) if note else (),
+                    notes=[note],
                 )
             )
     if not candidates:

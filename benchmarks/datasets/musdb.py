@@ -27,6 +27,7 @@ import soundfile as sf
 
 from benchmarks.datasets.base import Clip, DatasetError
 from benchmarks.datasets.common import as_tuple, logger, require_dir
+from benchmarks.datasets.records import clip_record
 
 __all__ = ["STEMS", "STEM_STREAMS", "choose_segment", "load_musdb18"]
 
@@ -189,14 +190,14 @@ def load_musdb18(
 def _clip(
     track: str, stem: str, path: Path, offset_s: float, duration_s: float, subset: str, src: str
 ) -> Clip:
-    return Clip(
-        clip_id=f"musdb_{track}_{stem}",
-        path=str(path),
-        domain="music",
-        dataset="musdb18",
-        duration_s=round(duration_s, 6),
+    return clip_record(
+        f"musdb_{track}_{stem}",
+        path,
+        "music",
+        "musdb18",
+        duration_s=duration_s,
         offset_s=offset_s,
-        labels=(stem,),
+        labels=stem,
         source=f"MUSDB18 {subset}: {src}",
         licence="MUSDB18 (non-commercial research use)",
     )

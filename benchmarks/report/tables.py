@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from scipy.stats import spearmanr
 
-from benchmarks.datasets.base import DOMAINS
+from benchmarks.datasets.base import TABLE_II_DOMAIN_ORDER as DOMAINS_ORDER
 from benchmarks.paper import PAPER_COLUMN_BY_OUTPUT, paper_row
 from benchmarks.report.escape import markdown_cell, write_csv
 from benchmarks.report.paper_notes import SUPERSCRIPTS, PaperCaveat, caveat_for
@@ -23,9 +23,6 @@ __all__ = [
     "column_caveats", "DOMAINS_ORDER",
 ]
 
-#: Table II's domain order.
-DOMAINS_ORDER: tuple[str, ...] = ("sound", "music", "speech")
-assert set(DOMAINS_ORDER) == set(DOMAINS)
 _OUTPUT_ORDER = ["mel_distance", "stft_distance", "visqol", "visqol_paper"]
 
 

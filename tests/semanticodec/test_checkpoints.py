@@ -24,9 +24,9 @@ from semanticodec.checkpoints import (
     load_state_dict_file,
     repository_files,
 )
-from semanticodec.codec import _load_encoder
 from semanticodec.config import encoder_config
 from semanticodec.encoder import SemantiCodecEncoder
+from semanticodec.pretrained import load_encoder_checkpoint as _load_encoder
 from tests.semanticodec import random_weights as rw
 from tests.semanticodec.tiny import TINY_ENCODER
 
@@ -239,10 +239,10 @@ def test_every_printed_remedy_can_be_followed_as_written(tmp_path, monkeypatch):
                                capture_output=True, text=True, check=False).stdout
     if help_text:
         assert "--cache-dir" in help_text and "--local-dir" in help_text
-    import semanticodec.codec as codec_module
+    import semanticodec.pretrained as pretrained_module
 
     loaded = []
-    monkeypatch.setattr(codec_module, "_load_encoder", lambda config, enc, npy: (
+    monkeypatch.setattr(pretrained_module, "load_encoder_checkpoint", lambda config, enc, npy: (
         loaded.append((enc, npy)), _load_encoder(CONFIG, enc, npy))[1])
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     parameters = inspect.signature(SemantiCodec).parameters
@@ -312,7 +312,7 @@ def test_offline_without_weights_names_files_places_and_command(tmp_path, monkey
 
 _MEMORY_PROBE = r"""
 import resource, sys, torch
-from semanticodec.codec import _load_encoder
+from semanticodec.pretrained import load_encoder_checkpoint as _load_encoder
 from semanticodec.config import EncoderConfig
 config = EncoderConfig(**eval(sys.argv[3]))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

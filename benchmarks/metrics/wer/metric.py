@@ -25,12 +25,14 @@ import numpy as np
 
 from baselines.dsp import RESAMPLER
 from benchmarks.datasets.base import Clip
-from benchmarks.metrics.asr import ASR_SAMPLE_RATE, DecodeOptions, TranscriptCache, build_transcriber
 from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
 from benchmarks.metrics.support import MetricUnavailable, package_version, pair_at_rate
 from benchmarks.metrics.text import normalize, normalizer_names, normalizer_version
+from benchmarks.metrics.wer.backends import ANY_BACKEND, build_transcriber
+from benchmarks.metrics.wer.base import ASR_SAMPLE_RATE, DecodeOptions
+from benchmarks.metrics.wer.transcript_cache import TranscriptCache
 
-__all__ = ["WordErrorRate", "word_errors"]
+__all__ = ["PAPER_MODEL", "WordErrorRate", "word_errors"]
 
 _REFERENCES = ("transcript", "pseudo")
 #: The paper's transcriber (openai-whisper name).
@@ -43,7 +45,9 @@ def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
     try:
         import jiwer
     except ImportError:
-        raise MetricUnavailable("jiwer is not installed", "pip install 'jiwer>=3.0'  (extra: metrics)") from None
+        raise MetricUnavailable(
+            "jiwer is not installed", "pip install 'jiwer>=3.0'  (extra: metrics)"
+        ) from None
     words = len(reference.split())
     if words == 0:
         raise MetricError("reference has no words after normalisation")
@@ -57,11 +61,13 @@ class WordErrorRate(Metric):
     """WER (%) of Whisper transcripts of the estimate against a reference text; lower is better.
 
     Args:
-        backend: ``"faster-whisper"`` (offline default), ``"openai-whisper"`` (needs the package
-            and the checkpoint; see `benchmarks.metrics.asr`), or ``"auto"``: openai-whisper
+        backend: ``"faster-whisper"`` (offline default), ``"openai-whisper"`` (needs the checkpoint;
+            see `benchmarks.metrics.wer.model_files`), ``"any"``: the first of openai-whisper and
+            faster-whisper that has `model`'s files here (else unavailable, naming each backend's
+            missing files and the command that fetches them), or ``"auto"``: openai-whisper
             ``large-v3`` (the paper's model) when it is available here, else faster-whisper `model`.
-        model: ``"tiny.en"``, ``"base"``, ``"small"``, a CT2 model directory (faster-whisper), or an
-            openai-whisper model name (``"large-v3"``).
+        model: ``"tiny.en"``, ``"base"``, ``"small"``, ``"large-v3"``, a CT2 model directory
+            (faster-whisper), or an openai-whisper model name (``"large-v3"``).
         normalizer: ``"paper"``, ``"whisper"`` or ``"none"``.
         reference: ``"transcript"`` (clip transcripts; outputs ``wer*``) or ``"pseudo"`` (ASR of the
             original; outputs ``wer_pseudo*``).
@@ -72,6 +78,10 @@ class WordErrorRate(Metric):
         language: forced language.
         compute_type, cpu_threads: faster-whisper settings.
         download_root: openai-whisper checkpoint folder.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:<index>"`` or ``"auto"`` (a GPU when there is one).
+        output_prefix: name of the outputs (``<prefix>``, ``<prefix>_corpus``...); None: ``wer`` for
+            `reference="transcript"`, ``wer_pseudo`` for ``"pseudo"``. Presets that may run beside the
+            default ones (another model) need a prefix of their own.
     """
 
     domains = ("speech",)
@@ -91,6 +101,8 @@ class WordErrorRate(Metric):
         compute_type: str = "int8",
         cpu_threads: int = 0,
         download_root: str | None = None,
+        device: str = "cpu",
+        output_prefix: str | None = None,
     ) -> None:
         if normalizer not in normalizer_names():
             raise ValueError(f"normalizer {normalizer!r} is not one of {normalizer_names()}")
@@ -100,27 +112,47 @@ class WordErrorRate(Metric):
         self.reference = reference
         self.all_clips = bool(all_clips)
         self.needs_transcript = reference == "transcript"
-        prefix = "wer" if reference == "transcript" else "wer_pseudo"
+        prefix = output_prefix or ("wer" if reference == "transcript" else "wer_pseudo")
         self.name = prefix
         self.outputs = (
             MetricOutput(prefix, higher_is_better=False, lower=0.0, unit="%"),
-            MetricOutput(f"{prefix}_corpus", higher_is_better=False, lower=0.0, unit="%",
-                         aggregate=f"ratio:{prefix}_errors/{prefix}_words"),
+            MetricOutput(
+                f"{prefix}_corpus",
+                higher_is_better=False,
+                lower=0.0,
+                unit="%",
+                aggregate=f"ratio:{prefix}_errors/{prefix}_words",
+            ),
             MetricOutput(f"{prefix}_errors", higher_is_better=False, lower=0.0, hidden=True),
             MetricOutput(f"{prefix}_words", higher_is_better=True, lower=0.0, hidden=True),
         )
         options = DecodeOptions(language=language, beam_size=beam_size)
         if backend == "auto":
             try:
-                self.transcriber = build_transcriber("openai-whisper", PAPER_MODEL, options, download_root=download_root)
+                self.transcriber = build_transcriber(
+                    "openai-whisper", PAPER_MODEL, options, download_root=download_root, device=device
+                )
                 backend, model = "openai-whisper", PAPER_MODEL
             except MetricUnavailable as exc:
-                log.info("WER: the paper's transcriber is not available (%s); using faster-whisper %s",
-                         exc.reason, model)
+                log.info(
+                    "WER: the paper's transcriber is not available (%s); using faster-whisper %s",
+                    exc.reason,
+                    model,
+                )
                 backend = "faster-whisper"
         extra: dict[str, Any] = (
-            {"compute_type": compute_type, "cpu_threads": cpu_threads} if backend == "faster-whisper"
-            else {"download_root": download_root} if backend == "openai-whisper" else {}
+            {"compute_type": compute_type, "cpu_threads": cpu_threads, "device": device}
+            if backend == "faster-whisper"
+            else {"download_root": download_root, "device": device}
+            if backend == "openai-whisper"
+            else {
+                "compute_type": compute_type,
+                "cpu_threads": cpu_threads,
+                "download_root": download_root,
+                "device": device,
+            }
+            if backend == ANY_BACKEND
+            else {}
         )
         self.transcriber = build_transcriber(backend, model, options, **extra)
         self.cache = TranscriptCache(cache_dir) if use_cache else None
@@ -144,8 +176,19 @@ class WordErrorRate(Metric):
             "model": f"{asr['model']} ({asr.get('model_dir', '')}, sha256 {asr['model_sha256']})",
             "sample_rate": ASR_SAMPLE_RATE,
             "normalizer": normalizer_version(self.normalizer),
-            "decoding": {k: asr[k] for k in ("language", "beam_size", "temperature", "compute_type", "timestamps",
-                                             "condition_on_previous_text") if k in asr},
+            "decoding": {
+                k: asr[k]
+                for k in (
+                    "language",
+                    "beam_size",
+                    "temperature",
+                    "compute_type",
+                    "timestamps",
+                    "condition_on_previous_text",
+                    "device",
+                )
+                if k in asr
+            },
             "resampler": RESAMPLER,
         }
 
@@ -162,7 +205,9 @@ class WordErrorRate(Metric):
             try:
                 ref, est, _ = pair_at_rate(item, ASR_SAMPLE_RATE, min_duration_s=0.1)
                 if self.reference == "transcript" and not (item.clip.transcript or "").strip():
-                    raise MetricError(f"clip {item.clip.clip_id}: no transcript (the wer_pseudo metric scores such clips)")
+                    raise MetricError(
+                        f"clip {item.clip.clip_id}: no transcript (the wer_pseudo metric scores such clips)"
+                    )
                 pairs[i] = (ref, est)
             except Exception as exc:  # noqa: BLE001
                 results[i] = exc
@@ -206,10 +251,17 @@ class WordErrorRate(Metric):
         ref = normalize(reference, self.normalizer)
         hyp = normalize(hypothesis, self.normalizer)
         if not ref:
-            what = "the ASR model heard no words in the original" if self.reference == "pseudo" else \
-                "the transcript has no words after normalisation"
+            what = (
+                "the ASR model heard no words in the original"
+                if self.reference == "pseudo"
+                else "the transcript has no words after normalisation"
+            )
             raise MetricError(f"clip {clip_id}: {what}; WER is undefined")
         errors, words = word_errors(ref, hyp)
         p = self.name
-        return {p: 100.0 * errors / words, f"{p}_corpus": 100.0 * errors / words,
-                f"{p}_errors": float(errors), f"{p}_words": float(words)}
+        return {
+            p: 100.0 * errors / words,
+            f"{p}_corpus": 100.0 * errors / words,
+            f"{p}_errors": float(errors),
+            f"{p}_words": float(words),
+        }
