@@ -54,6 +54,7 @@ from benchmarks.metrics.base import Metric, MetricOutput
 from benchmarks.metrics.registry import build_metric
 from benchmarks.provenance import git_revision, package_versions
 from benchmarks.report.build import build_report
+from benchmarks.report.listening import write_run_page
 from benchmarks.runner import Runner
 from benchmarks.store import ResultStore, StoreError, StoreLost
 
@@ -513,10 +514,12 @@ def run(cfg: DictConfig) -> int:
             store.finish_run(run_id, status)
     outputs: dict[str, MetricOutput] = {o.name: o for m in metrics.values() for o in m.outputs}
     report = build_report(store, clips, [c.name for c in codecs], outputs, out_dir,
-                          float(cfg.report.confidence), bool(cfg.report.plots))
+                          float(cfg.report.confidence), bool(cfg.report.plots), list(cfg.report.highlight))
     usable = _usable_scores(store, clips, [c.name for c in codecs])
     store.close()
     _write_unavailable(out_dir, unavailable, failed_metrics)
+    if cfg.report.html:  # never raises: a failed page is reported and leaves the exit status as it is
+        write_run_page(out_dir, clips, cfg)
     print(report.markdown)
     print(
         f"\n{len(clips)} clips x {len(codecs)} codecs: {summary.reconstructed} reconstructed now, "
