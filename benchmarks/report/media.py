@@ -161,6 +161,9 @@ class MediaWriter:
             for path in sorted(root.rglob("*"), reverse=True):  # empty folders, deepest first
                 if path.is_dir() and not any(path.iterdir()):
                     path.rmdir()
+        if not self._new:  # a page without players (e.g. a folder of CSVs) keeps no manifest
+            self._manifest_path.unlink(missing_ok=True)
+            return removed
         text = json.dumps(self._new, indent=1, sort_keys=True)
         self.report_dir.mkdir(parents=True, exist_ok=True)
         _atomic_write(self._manifest_path, lambda p: p.write_text(text, encoding="utf-8"))
