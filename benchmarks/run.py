@@ -518,8 +518,6 @@ def run(cfg: DictConfig) -> int:
     usable = _usable_scores(store, clips, [c.name for c in codecs])
     store.close()
     _write_unavailable(out_dir, unavailable, failed_metrics)
-    if cfg.report.html:  # never raises: a failed page is reported and leaves the exit status as it is
-        write_run_page(out_dir, clips, cfg)
     print(report.markdown)
     print(
         f"\n{len(clips)} clips x {len(codecs)} codecs: {summary.reconstructed} reconstructed now, "
@@ -528,6 +526,8 @@ def run(cfg: DictConfig) -> int:
         f"computed now, {summary.failed_scores} failed ({summary.seconds:.0f} s). "
         f"Results in {out_dir}/ (table_ii.md, bitrates.md, plots/, errors.csv)."
     )
+    if cfg.report.html:  # never raises: a failed page is reported and leaves the exit status as it is
+        write_run_page(out_dir, clips, cfg)
     if "bitrate_warning" in report.codecs:
         for _, row in report.codecs[report.codecs["bitrate_warning"].fillna("") != ""].iterrows():
             print(f"WARNING {row['codec']}: {row['bitrate_warning']}")
