@@ -204,3 +204,21 @@ def test_committed_demo_page_is_what_the_code_makes(tmp_path, name):
     assert listening_main([str(folder)]) == 0
     made = (folder / "report" / name).read_text(encoding="utf-8")
     assert made == committed.read_text(encoding="utf-8")
+
+
+def test_relative_cache_paths_resolve_from_the_folder_the_run_started_in(tmp_path, monkeypatch):
+    from benchmarks.report.run_folder import RunFolder, _run_origin
+
+    start = tmp_path / "project"
+    folder = start / "out" / "runs" / "mine"
+    cached = start / ".cache" / "reconstructions" / "x.wav"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"RIFF")
+    folder.mkdir(parents=True)
+    config = {"output_root": "out/runs", "name": "mine"}
+    assert _run_origin(folder, config) == start.resolve()
+    assert _run_origin(folder, {"output_root": str(tmp_path / "elsewhere"), "name": "mine"}) is None
+    monkeypatch.chdir(tmp_path)  # another working folder than the run's
+    run = RunFolder(folder, config, None, None, True, [_run_origin(folder, config), tmp_path])
+    assert run.resolve(".cache/reconstructions/x.wav") == cached.resolve()
+    assert run.resolve(str(cached)) == cached
