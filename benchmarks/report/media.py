@@ -2,9 +2,9 @@
 
 Reconstructions are cached as 32-bit float WAV (`benchmarks.cache`), which browsers do not all play, and
 the original clips may be any format, rate or segment of a longer file. The page therefore gets its
-own copies: 16-bit PCM WAV at the evaluation rate (what the codecs were given and what was scored),
-and one spectrogram PNG per copy, on one fixed dBFS colour scale so that systems can be compared by
-eye. A copy is clipped to [-1, 1] before quantisation (a note says so when samples exceeded it).
+own copies: 16-bit FLAC at the evaluation rate (what the codecs were given and what was scored;
+lossless, about half the size of a WAV file, played by every current browser), and one spectrogram
+PNG per copy, on one fixed dBFS colour scale so that systems can be compared by eye. A copy is clipped to [-1, 1] before quantisation (a note says so when samples exceeded it).
 
 Each copy is recorded in ``media.json`` with a key naming its source (the reconstruction's sha256, or
 the original file's path, size, modification time and segment) and `MEDIA_VERSION`; a copy whose key
@@ -24,15 +24,14 @@ from urllib.parse import quote
 
 import numpy as np
 import soundfile as sf
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from matplotlib import colormaps, image
 from scipy import signal
 
 __all__ = ["MediaItem", "MediaWriter", "MEDIA_VERSION", "AUDIO_DIR", "SPECTROGRAM_DIR", "MANIFEST_NAME",
-           "draw_spectrogram", "href"]
+           "draw_spectrogram", "href", "SPECTROGRAM_SIZE"]
 
 #: Part of every key: bump it when the copies or the drawing change, so every file is rewritten.
-MEDIA_VERSION = "1"
+MEDIA_VERSION = "2"
 AUDIO_DIR = "audio"
 SPECTROGRAM_DIR = "spectrograms"
 MANIFEST_NAME = "media.json"
@@ -54,10 +53,28 @@ def href(relative: PurePosixPath | str) -> str:
     return "/".join(quote(part, safe="") for part in PurePosixPath(relative).parts)
 
 
-def draw_spectrogram(waveform: np.ndarray, sample_rate: int, path: Path) -> None:
-    """A small log-magnitude spectrogram PNG of `waveform` (ndarray[T] or [T, C], averaged to mono).
+#: Spectrogram image size in pixels (width = time, height = frequency from 0 Hz to Nyquist).
+SPECTROGRAM_SIZE = (360, 140)
 
-    The colour scale is fixed (-100..0 dBFS), so the same sound looks the same in every image.
+
+def _fit(power: np.ndarray, axis: int, size: int) -> np.ndarray:
+    """`power` resized to `size` along `axis`: mean of each block when shrinking, repetition when growing."""
+    n = power.shape[axis]
+    if n > size:
+        starts = np.unique(np.linspace(0, n, size, endpoint=False).astype(int))
+        sums = np.add.reduceat(power, starts, axis=axis)
+        counts = np.diff(np.append(starts, n)).reshape([-1 if a == axis else 1 for a in range(power.ndim)])
+        power = sums / counts
+    n = power.shape[axis]
+    return np.take(power, np.floor(np.arange(size) * n / size).astype(int), axis=axis)
+
+
+def draw_spectrogram(waveform: np.ndarray, sample_rate: int, path: Path) -> None:
+    """A small log-power spectrogram PNG of `waveform` (ndarray[T] or [T, C], averaged to mono).
+
+    `SPECTROGRAM_SIZE` pixels, low frequencies at the bottom, drawn with matplotlib's ``magma`` colour map
+    on one fixed scale (-100..0 dBFS), so the same sound looks the same in every image. Pixels are
+    computed directly (no axes), which keeps a page of thousands of clips quick to write.
     """
     mono = np.asarray(waveform, dtype=np.float64)
     if mono.ndim == 2:
@@ -65,19 +82,15 @@ def draw_spectrogram(waveform: np.ndarray, sample_rate: int, path: Path) -> None
     n_fft = 512 if sample_rate <= 24_000 else 1024
     if mono.size < n_fft:
         mono = np.pad(mono, (0, n_fft - mono.size))
-    freqs, times, spec = signal.stft(mono, fs=sample_rate, nperseg=n_fft, noverlap=n_fft * 3 // 4, window="hann")
+    _, _, spec = signal.stft(mono, fs=sample_rate, nperseg=n_fft, noverlap=n_fft * 3 // 4, window="hann")
     # Full scale: a 0 dBFS sine has |STFT| = 0.5 with scipy's window normalisation.
-    level = 20.0 * np.log10(np.maximum(np.abs(spec) / 0.5, 1e-10))
-    fig = Figure(figsize=(3.6, 1.4), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.13, 0.24, 0.85, 0.72))
-    ax.imshow(level, origin="lower", aspect="auto", cmap="magma", vmin=_FLOOR_DBFS, vmax=0.0,
-              extent=(0.0, float(times[-1]) if times.size else 0.0, 0.0, float(freqs[-1]) / 1000.0),
-              interpolation="nearest")
-    ax.set_xlabel("s", fontsize=7, labelpad=1)
-    ax.set_ylabel("kHz", fontsize=7, labelpad=1)
-    ax.tick_params(labelsize=6, length=2, pad=1)
-    fig.savefig(path, format="png", metadata={"Software": None})
+    power = np.abs(spec) ** 2 / 0.25
+    width, height = SPECTROGRAM_SIZE
+    power = _fit(_fit(power, 1, width), 0, height)
+    level = 10.0 * np.log10(np.maximum(power, 1e-12))
+    shade = np.clip((level - _FLOOR_DBFS) / -_FLOOR_DBFS, 0.0, 1.0)[::-1]
+    rgb = colormaps["magma"](shade, bytes=True)[..., :3]  # 8-bit RGB: small and quick to encode
+    image.imsave(path, rgb, format="png", metadata={"Software": None})
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -94,7 +107,7 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 def _paths(stem: PurePosixPath) -> tuple[PurePosixPath, PurePosixPath]:
     """(audio copy, spectrogram) of `stem`, relative to the report folder (a dot in a name is kept)."""
-    return (PurePosixPath(AUDIO_DIR) / stem.parent / f"{stem.name}.wav",
+    return (PurePosixPath(AUDIO_DIR) / stem.parent / f"{stem.name}.flac",
             PurePosixPath(SPECTROGRAM_DIR) / stem.parent / f"{stem.name}.png")
 
 
@@ -138,7 +151,7 @@ class MediaWriter:
         note = f"peak {peak:.2f} exceeded full scale; clipped in this copy" if peak > 1.0 else ""
         quantised = np.clip(waveform, -1.0, 1.0)
         _atomic_write(self.report_dir / audio_rel,
-                      lambda p: sf.write(p, quantised, sample_rate, subtype="PCM_16", format="WAV"))
+                      lambda p: sf.write(p, quantised, sample_rate, subtype="PCM_16", format="FLAC"))
         _atomic_write(self.report_dir / image_rel, lambda p: draw_spectrogram(quantised, sample_rate, p))
         self._new[str(stem)] = {"key": full_key, "note": note}
         self.written += 1

@@ -16,12 +16,10 @@ from benchmarks.report import listening
 from benchmarks.report.listening import main as listening_main
 from benchmarks.report.listening import write_listening_page, write_run_page
 from benchmarks.report.rebuild import main as rebuild_main
-from benchmarks.run import main as run_main
 from benchmarks.store import ResultStore
 from tests.conftest import REPO_ROOT
 from tests.report.listening_run import (
     CODECS,
-    FAILED_CODEC,
     FAILURE,
     HOSTILE_CLIP,
     HOSTILE_TRANSCRIPT,
@@ -104,30 +102,30 @@ def test_links_are_relative_and_resolve_inside_the_run_folder(small_run):
         assert target.is_relative_to(small_run.folder.resolve()), link
 
 
-def test_audio_copies_are_16_bit_pcm_of_what_was_scored(small_run):
+def test_audio_copies_are_16_bit_flac_of_what_was_scored(small_run):
     report = small_run.folder / "report"
     with ResultStore(small_run.folder / "store.sqlite") as store:
         recons = store.reconstructions()
     row = recons[(recons["codec"] == "opus@6kbps") & (recons["clip_id"] == "tone_a")].iloc[0]
-    (copy,) = [p for p in (report / "audio").rglob("codec-opus@6kbps.wav") if p.parent.name == "tone_a"]
+    (copy,) = [p for p in (report / "audio").rglob("codec-opus@6kbps.flac") if p.parent.name == "tone_a"]
     info = sf.info(copy)
-    assert (info.format, info.subtype, info.samplerate) == ("WAV", "PCM_16", 16_000)
+    assert (info.format, info.subtype, info.samplerate) == ("FLAC", "PCM_16", 16_000)
     cached, _ = sf.read(row["audio_path"], dtype="float32")
     played, _ = sf.read(copy, dtype="float32")
     np.testing.assert_allclose(played, np.clip(cached, -1, 1), atol=1.5 / 32768)
     original = sf.read(small_run.clips_root / "tone_a.wav", dtype="float32")[0]
-    np.testing.assert_allclose(sf.read(copy.with_name("original.wav"), dtype="float32")[0], original,
+    np.testing.assert_allclose(sf.read(copy.with_name("original.flac"), dtype="float32")[0], original,
                                atol=1.5 / 32768)
-    assert len(list((report / "spectrograms").rglob("*.png"))) == len(list((report / "audio").rglob("*.wav")))
+    assert len(list((report / "spectrograms").rglob("*.png"))) == len(list((report / "audio").rglob("*.flac")))
 
 
 def test_copies_are_rewritten_only_when_their_audio_changes_and_stale_ones_removed(tmp_path, small_run):
     folder = tmp_path / "small"
     shutil.copytree(small_run.folder, folder)
     media = folder / "report" / "audio"
-    before = {p: p.stat().st_mtime_ns for p in media.rglob("*.wav")}
+    before = {p: p.stat().st_mtime_ns for p in media.rglob("*.flac")}
     page = write_listening_page(folder)
-    assert {p: p.stat().st_mtime_ns for p in media.rglob("*.wav")} == before
+    assert {p: p.stat().st_mtime_ns for p in media.rglob("*.flac")} == before
     # A changed original (new content) is copied and drawn again; the reconstructions' copies are kept.
     clip = small_run.clips_root / "tone_a.wav"
     saved = clip.read_bytes()
@@ -137,13 +135,13 @@ def test_copies_are_rewritten_only_when_their_audio_changes_and_stale_ones_remov
         write_listening_page(folder)
     finally:
         clip.write_bytes(saved)
-    changed = {p for p in media.rglob("*.wav") if p.stat().st_mtime_ns != before[p]}
-    assert {(p.parent.name, p.name) for p in changed} == {("tone_a", "original.wav")}
+    changed = {p for p in media.rglob("*.flac") if p.stat().st_mtime_ns != before[p]}
+    assert {(p.parent.name, p.name) for p in changed} == {("tone_a", "original.flac")}
     # A system no longer in the table loses its copies.
     table = (folder / "table_ii.csv").read_text().splitlines()
     (folder / "table_ii.csv").write_text("\n".join(line for line in table if not line.startswith("opus@")) + "\n")
     write_listening_page(folder)
-    assert not list(media.rglob("codec-opus@6kbps.wav")) and not list(folder.rglob("codec-opus@6kbps.png"))
+    assert not list(media.rglob("codec-opus@6kbps.flac")) and not list(folder.rglob("codec-opus@6kbps.png"))
     assert page.is_file()
 
 
