@@ -185,7 +185,7 @@ def clip_rows(
 
 def summary_table(run: RunFolder) -> Table | None:
     """Table II as on the Markdown page: per codec, bitrates and per domain/metric mean ± CI (n); the best
-    value of each metric column in bold (in the metric's direction)."""
+    value of each metric column in bold (in the metric's direction, among the systems with a bitrate)."""
     table, summary = run.csv("table_ii.csv"), run.csv("summary.csv")
     if table is None:
         return None
@@ -209,8 +209,12 @@ def summary_table(run: RunFolder) -> Table | None:
         rows.append(cells)
         numbers.append(values)
     bold = [[False] * len(columns) for _ in rows]
+    # As in the LaTeX table: the reference row (no bitrate) is a ceiling, not a competitor.
+    systems = np.array([bool(_number(r.get("nominal_bitrate_kbps"))) for r in table.to_dict(orient="records")])
     for j, (_d, _l, _o, higher) in enumerate(keys):
         column = np.array([v[j] for v in numbers], dtype=float)
+        if systems.any():
+            column[~systems] = np.nan
         if np.isfinite(column).any():
             best = np.nanmax(column) if higher == "True" else np.nanmin(column)
             for i, value in enumerate(column):

@@ -220,3 +220,21 @@ def test_relative_cache_paths_resolve_from_the_folder_the_run_started_in(tmp_pat
     run = RunFolder(folder, config, None, None, True, [_run_origin(folder, config), tmp_path])
     assert run.resolve(".cache/reconstructions/x.wav") == cached.resolve()
     assert run.resolve(str(cached)) == cached
+
+
+def test_summary_table_bolds_the_best_system_per_column_not_the_reference():
+    from benchmarks.report.page_model import summary_table
+    from benchmarks.report.run_folder import open_run_folder
+
+    table = summary_table(open_run_folder(REPO_ROOT / "results" / "demo_speech"))
+    names = [row[0] for row in table.rows]
+    metric_columns = range(5, len(table.columns))
+    assert len(metric_columns) >= 4
+    for j in metric_columns:
+        winners = [names[i] for i, flags in enumerate(table.bold) if flags[j]]
+        assert winners and "original" not in winners, table.columns[j]
+        higher = table.columns[j].endswith("↑")
+        means = {names[i]: float(row[j].split()[0]) for i, row in enumerate(table.rows)
+                 if row[j] and names[i] != "original"}
+        best = (max if higher else min)(means.values())
+        assert {n for n, v in means.items() if v == best} == set(winners), table.columns[j]
