@@ -31,8 +31,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from benchmarks.datasets.base import Clip
 from benchmarks.report.media import MediaWriter
 from benchmarks.report.page_model import clip_rows, figures, simple_table, summary_table
@@ -47,7 +45,10 @@ PAGE_NAME = "index.html"
 _TEMPLATE = "listening.html.j2"
 
 
-def _environment() -> Environment:
+def _environment():
+    """The Jinja2 environment (imported here: a run without jinja2 still runs, and says why it has no page)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     # autoescape=True for every template, whatever its file name: all data is HTML-escaped.
     return Environment(loader=PackageLoader("benchmarks.report", "templates"), autoescape=True,
                        undefined=StrictUndefined, keep_trailing_newline=True)
@@ -79,6 +80,7 @@ def write_listening_page(
         highlight: codec or family names (globs allowed) marked on the page (default: the run's
             ``report.highlight``).
     """
+    template = _environment().get_template(_TEMPLATE)  # first: without the template, no copies either
     run = open_run_folder(folder)
     report_dir = folder / REPORT_DIR
     note = ""
@@ -104,7 +106,7 @@ def write_listening_page(
                            simple_table(run, "errors.csv", "Reconstructions that failed"),
                            simple_table(run, "metric_failures.csv", "Scores that could not be computed")) if t]
     systems = list(dict.fromkeys(c.system for r in rows for c in r.cells if not c.is_original))
-    html = _environment().get_template(_TEMPLATE).render(
+    html = template.render(
         title=folder.resolve().name, sample_rate_text=f"{_sample_rate(run, sample_rate)} Hz", tables=tables,
         figures=figures(run), rows=rows, groups=_groups(rows), domains=sorted({r.domain for r in rows}),
         systems=systems, not_run=not_run, listening_note=note,
