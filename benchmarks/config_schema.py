@@ -34,6 +34,8 @@ class PrecomputedConfig:
 class ReportConfig:
     confidence: float = 0.95
     plots: bool = True
+    html: bool = True
+    highlight: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass

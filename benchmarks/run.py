@@ -54,6 +54,7 @@ from benchmarks.metrics.base import Metric, MetricOutput
 from benchmarks.metrics.registry import build_metric
 from benchmarks.provenance import git_revision, package_versions
 from benchmarks.report.build import build_report
+from benchmarks.report.listening import write_run_page
 from benchmarks.runner import Runner
 from benchmarks.store import ResultStore, StoreError, StoreLost
 
@@ -513,7 +514,7 @@ def run(cfg: DictConfig) -> int:
             store.finish_run(run_id, status)
     outputs: dict[str, MetricOutput] = {o.name: o for m in metrics.values() for o in m.outputs}
     report = build_report(store, clips, [c.name for c in codecs], outputs, out_dir,
-                          float(cfg.report.confidence), bool(cfg.report.plots))
+                          float(cfg.report.confidence), bool(cfg.report.plots), list(cfg.report.highlight))
     usable = _usable_scores(store, clips, [c.name for c in codecs])
     store.close()
     _write_unavailable(out_dir, unavailable, failed_metrics)
@@ -525,6 +526,8 @@ def run(cfg: DictConfig) -> int:
         f"computed now, {summary.failed_scores} failed ({summary.seconds:.0f} s). "
         f"Results in {out_dir}/ (table_ii.md, bitrates.md, plots/, errors.csv)."
     )
+    if cfg.report.html:  # never raises: a failed page is reported and leaves the exit status as it is
+        write_run_page(out_dir, clips, cfg)
     if "bitrate_warning" in report.codecs:
         for _, row in report.codecs[report.codecs["bitrate_warning"].fillna("") != ""].iterrows():
             print(f"WARNING {row['codec']}: {row['bitrate_warning']}")

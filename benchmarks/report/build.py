@@ -19,6 +19,7 @@ from benchmarks.datasets.base import Clip
 from benchmarks.metrics.base import MetricOutput
 from benchmarks.report.escape import file_component, write_csv
 from benchmarks.report.latex import write_table_latex
+from benchmarks.report.pareto import write_pareto_csv
 from benchmarks.report.per_clip import per_clip_frame, write_per_clip
 from benchmarks.report.plots import plot_bitrate_quality, remove_stale_plots
 from benchmarks.report.summary import summarise
@@ -100,11 +101,13 @@ def build_report(
     out_dir: Path,
     confidence: float = 0.95,
     plots: bool = True,
+    highlight: Sequence[str] = (),
 ) -> Report:
     """Summarise the selected codecs on the selected clips and write everything under `out_dir`.
 
     The paper's Table II values are put beside ours only when every clip comes from the paper's data
     (`PAPER_DATASETS`); on other corpora they would invite a comparison that means nothing.
+    `highlight` names codecs or families (globs allowed) that the figures emphasise.
     """
     recons = store.reconstructions()
     recons = _selection(recons, clips, codecs) if not recons.empty else recons
@@ -121,6 +124,7 @@ def build_report(
     table = table_ii(summary, codec_rows, with_paper=with_paper)
     paths = write_tables(table, summary, codec_rows, out_dir)
     paths["table_tex"] = write_table_latex(table, summary, out_dir / "table_ii.tex")
+    paths["pareto_csv"] = write_pareto_csv(summary, codec_rows, out_dir)
     errors = recons[recons["status"] != "ok"] if not recons.empty else recons
     errors_cols = ["codec", "dataset", "clip_id", "error"]
     errors = errors[errors_cols] if not errors.empty else pd.DataFrame(columns=errors_cols)
@@ -134,7 +138,7 @@ def build_report(
         paths.update(write_per_clip(per_clip_frame(scores, recons), out_dir))
     if plots:
         paths["plots"] = out_dir / "plots"
-        plot_bitrate_quality(summary, codec_rows, paths["plots"], outputs, with_paper=with_paper)
+        plot_bitrate_quality(summary, codec_rows, paths["plots"], outputs, with_paper=with_paper, highlight=highlight)
     else:
         # Figures of an earlier run would sit beside tables they no longer match.
         remove_stale_plots(out_dir / "plots", set())
@@ -144,6 +148,6 @@ def build_report(
         for name in datasets:
             subset = [c for c in clips if c.dataset == name]
             folder = out_dir / "by_dataset" / file_component(name)
-            build_report(store, subset, codecs, outputs, folder, confidence, plots)
+            build_report(store, subset, codecs, outputs, folder, confidence, plots, highlight)
         paths["by_dataset"] = out_dir / "by_dataset"
     return Report(table, summary, codec_rows, to_markdown(table, summary), paths)

@@ -1,10 +1,11 @@
 """Re-render a result folder's tables from its own CSVs, without the store and without rerunning anything.
 
-``python -m benchmarks.report.rebuild results/demo_speech --paper``
+``python -m benchmarks.report.rebuild results/demo_speech --paper --plots --html``
 
 Reads ``summary.csv`` (per-system means), the codec columns of ``table_ii.csv`` and ``provenance.csv``,
-and writes ``table_ii.{csv,md,tex}``, ``paper_agreement.csv``, ``summary.csv`` and ``bitrates.{csv,md}``
-again with the current report code (``--plots`` also redraws ``plots/``). Use it when the report code
+and writes ``table_ii.{csv,md,tex}``, ``paper_agreement.csv``, ``summary.csv``, ``bitrates.{csv,md}`` and
+``pareto_front.csv`` again with the current report code (``--plots`` also redraws ``plots/``, with
+``--highlight NAME`` systems emphasised; ``--html`` also rewrites the listening page ``report/index.html``). Use it when the report code
 changed but the scores did not. Numbers are re-rounded from the CSVs' four decimals, so a value whose
 fourth decimal is 5 may print one unit off in its last shown digit. Per-clip files, errors and metric
 failures need the store (a rerun of ``python -m benchmarks.run`` with the same ``name=``).
@@ -15,12 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from benchmarks.report.escape import csv_cell_unescape
 from benchmarks.report.latex import write_table_latex
+from benchmarks.report.pareto import write_pareto_csv
 from benchmarks.report.plots import plot_bitrate_quality
 from benchmarks.report.tables import table_ii, write_tables
 
@@ -81,15 +84,23 @@ def _codecs(folder: Path) -> pd.DataFrame:
     return codecs
 
 
-def rebuild(folder: Path, with_paper: bool, plots: bool = False) -> dict[str, Path]:
-    """Rewrite the tables of `folder` from its summary.csv, table_ii.csv and provenance.csv."""
+def rebuild(
+    folder: Path, with_paper: bool, plots: bool = False, highlight: Sequence[str] = (), html: bool = False,
+) -> dict[str, Path]:
+    """Rewrite the tables of `folder` from its summary.csv, table_ii.csv and provenance.csv (and its
+    figures with `plots`, its listening page with `html`)."""
     summary, codecs = _summary(folder), _codecs(folder)
     table = table_ii(summary, codecs, with_paper=with_paper)
     paths = write_tables(table, summary, codecs, folder)
     paths["table_tex"] = write_table_latex(table, summary, folder / "table_ii.tex")
+    paths["pareto_csv"] = write_pareto_csv(summary, codecs, folder)
     if plots:
         paths["plots"] = folder / "plots"
-        plot_bitrate_quality(summary, codecs, paths["plots"], with_paper=with_paper)
+        plot_bitrate_quality(summary, codecs, paths["plots"], with_paper=with_paper, highlight=highlight)
+    if html:
+        from benchmarks.report.listening import write_listening_page
+
+        paths["html"] = write_listening_page(folder, highlight=highlight)
     return paths
 
 
@@ -100,9 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paper", action="store_true",
                         help="show the paper's Table II values (only for clips of the paper's own datasets)")
     parser.add_argument("--plots", action="store_true", help="redraw plots/ too")
+    parser.add_argument("--highlight", action="append", default=[], metavar="NAME",
+                        help="draw this codec or family (glob allowed) thicker and first in the legend; repeatable")
+    parser.add_argument("--html", action="store_true", help="rewrite the listening page report/index.html too")
     args = parser.parse_args(argv)
     try:
-        paths = rebuild(args.folder, args.paper, args.plots)
+        paths = rebuild(args.folder, args.paper, args.plots, args.highlight, args.html)
     except (RebuildError, ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

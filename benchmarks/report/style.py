@@ -9,11 +9,14 @@ name (never from their position in a run). Metric outputs get a display name, a 
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import hashlib
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "FamilyStyle", "MetricStyle", "family_style", "family_display", "metric_style", "metric_axis_label",
-    "figure_title", "FAMILY_STYLES", "METRIC_STYLES", "FALLBACK_COLOURS", "FALLBACK_MARKERS",
+    "figure_title", "highlighted_families", "HIGHLIGHT_LINE_WIDTH", "FAMILY_STYLES", "METRIC_STYLES",
+    "FALLBACK_COLOURS", "FALLBACK_MARKERS",
 ]
 
 
@@ -132,3 +135,21 @@ def figure_title(output: str, label: str, domain: str) -> str:
     """E.g. ``ViSQOL (paper profile) vs bitrate — speech``; a label with a fingerprint keeps it."""
     extra = label[len(output):] if label.startswith(output) else ""
     return f"{metric_style(output).display}{extra} vs bitrate — {_DOMAIN_NAMES.get(domain, domain)}"
+
+
+#: Line width of highlighted systems' curves (matplotlib's default is 1.5).
+HIGHLIGHT_LINE_WIDTH = 3.0
+
+
+def highlighted_families(systems: Iterable[tuple[str, str]], patterns: Sequence[str]) -> set[str]:
+    """Families to emphasise: those whose family name or any of whose codec names matches a pattern.
+
+    Args:
+        systems: (codec name, family) pairs of the figure.
+        patterns: names or shell-style globs (``opus``, ``mycodec@*``), matched case-sensitively.
+    """
+    chosen = set()
+    for codec, family in systems:
+        if any(fnmatch.fnmatchcase(codec, p) or fnmatch.fnmatchcase(family, p) for p in patterns):
+            chosen.add(family)
+    return chosen
