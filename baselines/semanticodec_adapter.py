@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from baselines.base import Codec, CodecUnavailable, Encoded
+from baselines.representation import check_layers, representation_input
 from baselines.weights import RANDOM_WEIGHTS
 
 __all__ = ["SemantiCodecCodec"]
@@ -139,3 +140,13 @@ class SemantiCodecCodec(Codec):
         """-> Tensor[B x T' x 320 K] at 16 kHz (the base class crops to the input length)."""
         assert encoded.codes is not None
         return self.model.decode_waveform(encoded.codes.transpose(1, 2), seed=self.seed).cpu()
+
+    def represent(self, waveform: torch.Tensor, sample_rate: int, layers: str = "all") -> torch.Tensor:
+        """Codebook vectors of the tokens, Tensor[B x D x T'] at token_rate / 2 Hz: acoustic ‖ semantic
+        (``all``, D = 2 fd, what the decoder is conditioned on) or semantic only (``first``, D = fd);
+        see `semanticodec.representation`."""
+        from semanticodec.representation import token_representation
+
+        check_layers(layers)
+        tokens = self.model.encode(representation_input(waveform, sample_rate, self.sample_rate))
+        return token_representation(self.model.encoder, tokens, layers).cpu()
