@@ -80,9 +80,10 @@ class ProbeConfig:
         tasks: comma list of task names, or ``all`` (as the task loader understands them).
         task_loader: ``module:function`` returning the `ProbeTask` list for `tasks`.
         task_options: keyword arguments of the task loader (e.g. its data root).
-        layers: representations probed, comma list of ``all`` / ``first``.
+        layers: representations probed, a list of ``all`` / ``first``.
         pooling: how frames become one clip vector (``mean``, as in the paper).
-        references: reference extractors reported as rows (names in `benchmarks.probe.reference`).
+        references: reference extractors reported as rows (names in `benchmarks.probe.reference`, or
+            ``module:function`` of another package).
         survival_reference: the reference extractor used for reconstruction survival.
         survival: also measure how much meaning survives each system's reconstruction.
         plot: write the accuracy-vs-bitrate figure.
@@ -92,10 +93,10 @@ class ProbeConfig:
 
     tasks: str = "all"
     task_loader: str = "benchmarks.probe.tasks:load_probe_tasks"
-    task_options: dict[str, Any] = dataclasses.field(default_factory=dict)
-    layers: str = "all,first"
+    task_options: dict[str, Any] | None = None
+    layers: list[str] = dataclasses.field(default_factory=lambda: ["all", "first"])
     pooling: str = "mean"
-    references: str = "logmel,whisper"
+    references: list[str] = dataclasses.field(default_factory=lambda: ["logmel", "whisper"])
     survival_reference: str = "whisper"
     survival: bool = True
     plot: bool = True

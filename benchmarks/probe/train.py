@@ -275,7 +275,7 @@ def _t_interval(values: list[float], confidence: float) -> tuple[float, float]:
     if len(array) < 2 or float(array.std(ddof=1)) == 0.0:
         return mean, mean
     half = float(stats.t.ppf(0.5 + confidence / 2, len(array) - 1) * array.std(ddof=1) / np.sqrt(len(array)))
-    return mean - half, mean + half
+    return max(0.0, mean - half), min(1.0, mean + half)  # an accuracy lies in [0, 1]
 
 
 def _bootstrap_interval(correct: np.ndarray, settings: ProbeSettings) -> tuple[float, float]:
