@@ -7,6 +7,9 @@ decoder's input) as Tensor[B x D x T'] at the codec's `frame_rate_hz`:
   for SemantiCodec, the acoustic ‖ semantic vectors its diffusion decoder is conditioned on);
 * ``layers="first"``: the first quantizer only (for SemantiCodec, the semantic stream).
 
+A codec may also offer ``represent_layers(waveform, sample_rate, layers) -> {layers: Tensor}`` to
+compute several layer sets from one encoding (`represent_layers` below falls back to `represent`).
+
 Codecs without such a representation (classical codecs, precomputed outputs) simply do not have the
 method: `supports_representation` tells them apart, and reports list them as not applicable. Any
 out-of-tree codec with a `represent` method of this signature takes part as well.
@@ -20,7 +23,9 @@ import torch
 
 from baselines.dsp import resample
 
-__all__ = ["LAYERS", "Representable", "check_layers", "representation_input", "supports_representation"]
+__all__ = [
+    "LAYERS", "Representable", "check_layers", "represent_layers", "representation_input", "supports_representation",
+]
 
 #: Accepted values of the `layers` argument.
 LAYERS: tuple[str, ...] = ("all", "first")
@@ -89,3 +94,12 @@ def representation_input(waveform: torch.Tensor, sample_rate: int, native_sample
     if not torch.isfinite(waveform).all():
         raise ValueError("waveform contains NaN or Inf")
     return resample(waveform.to(torch.float32), int(sample_rate), int(native_sample_rate))
+
+
+def represent_layers(codec: Representable, waveform: torch.Tensor, sample_rate: int,
+                     layers: tuple[str, ...] | list[str]) -> dict[str, torch.Tensor]:
+    """{layer set: Tensor[B x D x T']} for each of `layers`, from one encoding when the codec offers it."""
+    several = getattr(codec, "represent_layers", None)
+    if callable(several):
+        return dict(several(waveform, sample_rate, tuple(layers)))
+    return {layer: codec.represent(waveform, sample_rate, layer) for layer in layers}

@@ -14,6 +14,7 @@ only with ``random_weights=True`` (labelled ``random (TEST ONLY)``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -145,8 +146,13 @@ class SemantiCodecCodec(Codec):
         """Codebook vectors of the tokens, Tensor[B x D x T'] at token_rate / 2 Hz: acoustic ‖ semantic
         (``all``, D = 2 fd, what the decoder is conditioned on) or semantic only (``first``, D = fd);
         see `semanticodec.representation`."""
+        return self.represent_layers(waveform, sample_rate, (layers,))[layers]
+
+    def represent_layers(self, waveform: torch.Tensor, sample_rate: int, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        """`represent` for several layer sets from one encoding (the encoder is the expensive part)."""
         from semanticodec.representation import token_representation
 
-        check_layers(layers)
+        for layer in layers:
+            check_layers(layer)
         tokens = self.model.encode(representation_input(waveform, sample_rate, self.sample_rate))
-        return token_representation(self.model.encoder, tokens, layers).cpu()
+        return {layer: token_representation(self.model.encoder, tokens, layer).cpu() for layer in layers}

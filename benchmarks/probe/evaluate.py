@@ -185,7 +185,8 @@ def evaluate_probe(
 
             record(name, "reference", "-", ref_fp, compute_reference, family="reference")
 
-        # Representation rows.
+        # Representation rows (each clip encoded once for every layer set still missing from the cache).
+        features_of: dict[str, dict[str, ClipFeatures]] = {}
         for system in systems:
             for layer in layers:
                 if system.codec is None:
@@ -195,9 +196,11 @@ def evaluate_probe(
                          "no quantized representation (classical codec or precomputed output)")
                 else:
                     def compute_representation(system: ProbeSystem = system, layer: str = layer) -> dict[str, Any]:
-                        feats = codec_features(system.codec, fingerprints[system.name], task.clips, run.clip_fps,
-                                               layer, pooling, sample_rate, cache)
-                        return _result_row(run.fit_and_score(feats, settings)[1])
+                        if system.name not in features_of:
+                            features_of[system.name] = codec_features(
+                                system.codec, fingerprints[system.name], task.clips, run.clip_fps, layers, pooling,
+                                sample_rate, cache)
+                        return _result_row(run.fit_and_score(features_of[system.name][layer], settings)[1])
 
                     record(system.name, "representation", layer, fingerprints[system.name], compute_representation,
                            system.family, system.nominal_bitrate_kbps)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from baselines.audio_io import load_audio
-from baselines.representation import supports_representation
+from baselines.representation import represent_layers, supports_representation
 from benchmarks.fingerprint import FileHasher, digest
 from benchmarks.probe.feature_cache import FeatureCache, FeatureKey
 from benchmarks.probe.task import ProbeClip
@@ -123,19 +123,32 @@ def _collect(
 
 
 def codec_features(
-    codec: Any, codec_fp: str, clips: Sequence[ProbeClip], clip_fps: Sequence[str | None], layers: str, pooling: str,
-    sample_rate: int, cache: FeatureCache,
-) -> ClipFeatures:
-    """Pooled `codec.represent(..., layers)` of every clip (clips read at `sample_rate`, mono)."""
+    codec: Any, codec_fp: str, clips: Sequence[ProbeClip], clip_fps: Sequence[str | None], layers: Sequence[str],
+    pooling: str, sample_rate: int, cache: FeatureCache,
+) -> dict[str, ClipFeatures]:
+    """Pooled representation of every clip for each layer set (clips read at `sample_rate`, mono).
+
+    A clip missing from the cache for any layer set is encoded once for all of them
+    (`baselines.representation.represent_layers`).
+    """
     if not supports_representation(codec):
         raise TypeError(f"{getattr(codec, 'name', codec)} has no representation (not applicable)")
     pool = POOLINGS[pooling]
+    layers = list(layers)
+    pending: dict[str, dict[str, np.ndarray]] = {}
 
-    def compute(clip: ProbeClip) -> np.ndarray:
-        waveform = torch.from_numpy(_read(clip, sample_rate))[None, None]
-        return pool(codec.represent(waveform, sample_rate, layers)[0])
+    def compute_for(layer: str) -> Callable[[ProbeClip], np.ndarray]:
+        def compute(clip: ProbeClip) -> np.ndarray:
+            if clip.clip_id not in pending:
+                waveform = torch.from_numpy(_read(clip, sample_rate))[None, None]
+                frames = represent_layers(codec, waveform, sample_rate, layers)
+                pending[clip.clip_id] = {name: pool(value[0]) for name, value in frames.items()}
+            return pending[clip.clip_id][layer]
+        return compute
 
-    return _collect(clips, clip_fps, cache, codec_fp, layers, pooling, getattr(codec, "name", "codec"), compute)
+    name = getattr(codec, "name", "codec")
+    return {layer: _collect(clips, clip_fps, cache, codec_fp, layer, pooling, name, compute_for(layer))
+            for layer in layers}
 
 
 def reference_features(

@@ -8,7 +8,13 @@ import math
 import pytest
 import torch
 
-from baselines.representation import Representable, representation_input, supports_representation
+from baselines.representation import (
+    Representable,
+    check_layers,
+    represent_layers,
+    representation_input,
+    supports_representation,
+)
 from tests.conftest import harmonic_tone
 
 RATE = 16_000
@@ -42,7 +48,8 @@ def test_encodec_representation_is_the_summed_rvq_latent_at_75_hz():
     assert codec.frame_rate_hz * DURATION_S == pytest.approx(frames, abs=1)
 
 
-def test_dac_representation_is_what_the_decoder_receives():
+def test_dac_representation_is_the_summed_projected_codebook_vectors():
+    """`DacCodec._decode` hands ``quantizer.from_codes(codes)`` to the decoder: that is ``all``."""
     pytest.importorskip("dac")
     from baselines.neural.dac import DacCodec
 
@@ -50,25 +57,28 @@ def test_dac_representation_is_what_the_decoder_receives():
     full, first = codec.represent(_batch(), RATE, "all"), codec.represent(_batch(), RATE, "first")
     frames = math.ceil(DURATION_S * RATE / 320)
     assert full.shape == first.shape == (2, 1024, frames)
-    encoded = codec.encode(_batch()[:, 0], RATE)
+    codes = codec.encode(_batch()[:, 0], RATE).codes
     with torch.inference_mode():
-        torch.testing.assert_close(codec.model.decode(full), codec._decode(encoded))
-        torch.testing.assert_close(first, codec.model.quantizer.from_codes(encoded.codes[:, :1])[0])
+        torch.testing.assert_close(full, codec.model.quantizer.from_codes(codes)[0])
+        torch.testing.assert_close(first, codec.model.quantizer.from_codes(codes[:, :1])[0])
     assert not torch.allclose(full, first)
 
 
-@pytest.mark.parametrize("residual_layers", [2, 1])
-def test_hificodec_first_layer_is_both_groups_of_the_first_residual_layer(residual_layers):
+def test_hificodec_first_layer_is_both_groups_of_the_first_residual_layer():
+    """`HiFiCodecModel.decode` hands ``quantizer.decode(codes)`` to the generator: that is ``all``."""
     from baselines.neural.hificodec import HiFiCodecCodec
 
-    codec = HiFiCodecCodec(residual_layers=residual_layers, random_weights=True, seed=3)
+    codec = HiFiCodecCodec(residual_layers=2, random_weights=True, seed=3)
     full, first = codec.represent(_batch(), RATE, "all"), codec.represent(_batch(), RATE, "first")
     assert full.shape == first.shape == (2, 512, math.ceil(DURATION_S * RATE / 320))
     codes = codec.encode(_batch()[:, 0], RATE).codes
+    assert codes.shape[1] == 4
     with torch.inference_mode():
-        torch.testing.assert_close(codec.model.generator(full), codec.model.decode(codes))
-        torch.testing.assert_close(first, codec.model.quantizer.decode(codes[:, :2]))
-    assert torch.equal(full, first) == (residual_layers == 1)
+        torch.testing.assert_close(full, codec.model.quantizer.decode(codes))
+        torch.testing.assert_close(first, codec.model.quantizer.decode(codes[:, :2]))  # layer 1, both groups
+    assert not torch.allclose(full, first)
+    codec.residual_layers, codec.codebook_sizes = 1, codec.codebook_sizes[:2]  # the 1 kbps configuration
+    torch.testing.assert_close(codec.represent(_batch(), RATE, "all"), first)
 
 
 def test_channels_are_averaged_and_the_rate_is_converted():
@@ -80,9 +90,7 @@ def test_channels_are_averaged_and_the_rate_is_converted():
     with pytest.raises(ValueError, match="NaN"):
         representation_input(torch.full((1, 1, 100), float("nan")), RATE, RATE)
     with pytest.raises(ValueError, match="layers must be one of"):
-        from baselines.neural.hificodec import HiFiCodecCodec
-
-        HiFiCodecCodec(random_weights=True).represent(stereo, RATE, "second")
+        check_layers("second")
 
 
 def test_classical_and_precomputed_systems_have_no_representation(tmp_path):
@@ -123,3 +131,5 @@ def test_semanticodec_all_twelve_configurations(token_rate):
         torch.testing.assert_close(full[0].T, condition[0, :, : 2 * fd])  # the decoder's content input
         torch.testing.assert_close(first, full[:, fd:])  # semantic half
         torch.testing.assert_close(first[0].T, codec.model.encoder.semantic.codebook[tokens[0, :, 0]])
+        both = represent_layers(codec, waveform, RATE, ["all", "first"])  # one encoding for both
+        assert torch.equal(both["all"], full) and torch.equal(both["first"], first)

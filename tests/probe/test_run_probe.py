@@ -71,7 +71,7 @@ def test_table_iii_survival_not_applicable_unavailable_and_a_second_run_that_doe
         assert (out / "probe" / f"accuracy_vs_bitrate{suffix}").stat().st_size > 1000
     calls = dict(codec.calls)
     # Two layer sets per clip; the fold task holds the same audio in other files: served from the cache.
-    assert calls["represent"] == 2 * len(tasks[0].clips)
+    assert calls["represent"] == 2 * len(tasks[0].clips) and calls["reconstruct"] > 0
 
     # Same settings: every result comes from the store, identical tables, nothing encoded.
     again = run_probe(_cfg(tmp_path), out, tasks=tasks, references=references, systems=systems)
