@@ -468,6 +468,7 @@ def run(cfg: DictConfig) -> int:
         if not metrics_without_probe(cfg):
             return probe_status
         cfg.metrics = metrics_without_probe(cfg)
+        return max(probe_status, run(cfg))  # then the other metrics, as usual
     clips = load_clips(cfg)
     if not clips:
         raise DatasetError("the selected datasets gave no clips")
