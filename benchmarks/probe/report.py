@@ -6,7 +6,8 @@ Written to one folder (``<output_root>/<name>/probe/``):
   (reference extractors on the original clips), "all layers" and "first layer"; one row per codec
   configuration; accuracy in % with its confidence interval; the paper's value beside ours where the
   system and task match (`benchmarks.probe.paper`). Systems without a representation say
-  ``not applicable``; systems that cannot run here say ``unavailable`` (never a zero).
+  ``not applicable``; systems that cannot run here say ``unavailable`` (never a zero). ``kbps`` is the
+  configuration's nominal bitrate in every section (the first layer alone carries less).
 * ``survival.csv`` / ``survival.md``: accuracy of the reference probe on each system's
   reconstructions and the drop against the original clips.
 * ``unavailable.csv``: systems and references that could not run, with the reason.
@@ -171,7 +172,10 @@ def _markdown(frame: pd.DataFrame, tasks: Sequence[ProbeTask], title: str, survi
     lines = [f"### {title}", "", "| " + " | ".join(markdown_cell(h) for h in header) + " |",
              "|" + "---|" * len(header)]
     for _, row in frame.iterrows():
-        cells = [markdown_cell(row[c]) for c in columns] + [markdown_cell(row["system"]),
+        label = str(row["system"])
+        if str(row.get("weights") or "").startswith("random"):
+            label += " (RANDOM weights: not a codec's numbers)"
+        cells = [markdown_cell(row[c]) for c in columns] + [markdown_cell(label),
                                                           "" if _nan(row["kbps"]) else f"{float(row['kbps']):.2f}"]
         for task in tasks:
             name = task.name

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
+import soundfile as sf
 
 from baselines.classical.opus import OpusCodec
+from baselines.precomputed import PrecomputedCodec
 from benchmarks.probe.evaluate import ProbeSystem
 from benchmarks.probe.paper import paper_table3_row, paper_task_column
 from benchmarks.probe.run_probe import run_probe
@@ -32,9 +35,16 @@ def _read(path) -> pd.DataFrame:
 def test_table_iii_survival_not_applicable_unavailable_and_a_second_run_that_does_not_encode(tmp_path):
     tasks = load_tasks("all", str(tmp_path / "audio"))
     codec = CountingCodec()
+    stored = tmp_path / "precomputed" / "noisy"  # outputs decoded elsewhere: the originals plus noise
+    stored.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for clip in tasks[0].clips:
+        audio, rate = sf.read(clip.path, dtype="float32")
+        sf.write(stored / f"{clip.clip_id}.wav", audio + 0.01 * rng.normal(size=audio.shape).astype("float32"), rate)
     systems = [
         ProbeSystem("counting@1kbps", "test_codec", 1.0, codec=codec),
         ProbeSystem("opus@6kbps", "opus", 6.0, codec=OpusCodec(6.0)),
+        ProbeSystem("precomputed:noisy", "precomputed", 2.0, codec=PrecomputedCodec(str(stored), 2.0, system="noisy")),
         ProbeSystem("encodec@6kbps", "encodec", 6.0, unavailable="encodec: weights not found (remedy: download)"),
     ]
     references = {"bands": band_energies, "whisper": "faster-whisper: model files not found"}
@@ -51,8 +61,9 @@ def test_table_iii_survival_not_applicable_unavailable_and_a_second_run_that_doe
     for section in ("all layers", "first layer"):
         counting = row(section, "counting@1kbps")
         assert 33.3 < counting["pitch"] <= 100 and not math.isnan(counting["average"])
-        opus = row(section, "opus@6kbps")
-        assert math.isnan(opus["pitch"]) and "not applicable" in opus["status"]  # never a zero
+        for name in ("opus@6kbps", "precomputed:noisy"):
+            other = row(section, name)
+            assert math.isnan(other["pitch"]) and "not applicable" in other["status"]  # never a zero
         encodec = row(section, "encodec@6kbps")
         assert math.isnan(encodec["pitch"]) and "weights not found" in encodec["status"]
     assert math.isnan(row("all layers", "counting@1kbps")["pitch_paper"])  # not the paper's system
@@ -64,6 +75,7 @@ def test_table_iii_survival_not_applicable_unavailable_and_a_second_run_that_doe
         assert survival.loc[name, "pitch_drop"] == pytest.approx(original - survival.loc[name, "pitch"])
     # A 2 kHz low-pass removes the upper bands the probe was trained on: meaning is lost.
     assert survival.loc["counting@1kbps", "pitch_drop"] > 5
+    assert abs(survival.loc["precomputed:noisy", "pitch_drop"]) < 10  # light noise keeps the pitch
     assert "weights not found" in survival.loc["encodec@6kbps", "status"]
     markdown = (out / "probe" / "table_iii.md").read_text()
     assert "| all layers | counting@1kbps |" in markdown and "not applicable" in markdown
