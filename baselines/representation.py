@@ -79,10 +79,11 @@ def representation_input(waveform: torch.Tensor, sample_rate: int, native_sample
         float32 Tensor[B x T''] (mono, channels averaged) at `native_sample_rate`.
 
     Raises:
-        ValueError: not a tensor of rank 1-3, empty, or not finite.
+        TypeError: not a tensor.
+        ValueError: not of rank 1-3, empty, or not finite.
     """
     if not isinstance(waveform, torch.Tensor):
-        raise ValueError(f"expected a torch.Tensor waveform, got {type(waveform).__name__}")
+        raise TypeError(f"expected a torch.Tensor waveform, got {type(waveform).__name__}")
     if waveform.dim() == 1:
         waveform = waveform[None]
     elif waveform.dim() == 3:

@@ -138,112 +138,140 @@ def evaluate_probe(
                 system.codec = None
     rows: list[dict[str, Any]] = []
     for task in tasks:
-        run = _TaskRun(task, sample_rate, hasher)
-        say(f"probe task {task.name}: {len(task.clips)} clips, {len(task.label_names)} classes")
-
-        def record(system: str, kind: str, layer: str, system_fp: str, compute: Callable[[], dict[str, Any]],
-                   family: str = "", kbps: float = float("nan")) -> dict[str, Any]:
-            key = {"system": system, "task": task.name, "kind": kind, "layers": layer,
-                   "system_fingerprint": system_fp, "task_fingerprint": run.fingerprint,
-                   "settings_fingerprint": settings_fp}
-            stored = store.get(**key)
-            if stored is not None:
-                row = {**stored, "source": "store"}
-            else:
-                try:
-                    row = {**key, "status": "ok", **compute(), "source": "computed"}
-                except Exception as exc:  # noqa: BLE001 - one failed result never stops the others
-                    row = {**key, "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000], "source": "computed"}
-                    say(f"  ! {system} on {task.name} ({kind}, {layer}): {row['error']}")
-                store.put(run_id=run_id, **{k: v for k, v in row.items() if k != "source"})
-            row = {**row, "family": family, "nominal_bitrate_kbps": kbps, "task_mirrors": task.mirrors}
-            rows.append(row)
-            return row
-
-        def mark(system: ProbeSystem | str, kind: str, layer: str, status: str, reason: str) -> None:
-            name = system if isinstance(system, str) else system.name
-            family = "reference" if isinstance(system, str) else system.family
-            kbps = float("nan") if isinstance(system, str) else system.nominal_bitrate_kbps
-            rows.append({"system": name, "task": task.name, "kind": kind, "layers": layer, "status": status,
-                         "error": reason, "family": family, "nominal_bitrate_kbps": kbps,
-                         "task_mirrors": task.mirrors})
-
-        # Reference rows.
-        reference_units: dict[str, list[FittedUnit]] = {}
-        reference_feats: dict[str, ClipFeatures] = {}
-        for name, extractor in references.items():
-            if isinstance(extractor, str):
-                mark(name, "reference", "-", "unavailable", extractor)
-                continue
-            ref_fp = reference_fingerprint(name, extractor)
-
-            def compute_reference(name: str = name, extractor: ReferenceExtractor = extractor) -> dict[str, Any]:
-                feats = reference_features(name, extractor, task.clips, run.clip_fps, sample_rate, cache)
-                units, result = run.fit_and_score(feats, settings)
-                reference_units[name], reference_feats[name] = units, feats
-                return _result_row(result)
-
-            record(name, "reference", "-", ref_fp, compute_reference, family="reference")
-
-        # Representation rows (each clip encoded once for every layer set still missing from the cache).
-        features_of: dict[str, dict[str, ClipFeatures]] = {}
-        for system in systems:
-            for layer in layers:
-                if system.codec is None:
-                    mark(system, "representation", layer, "unavailable", system.unavailable)
-                elif not supports_representation(system.codec):
-                    mark(system, "representation", layer, "not applicable",
-                         "no quantized representation (classical codec or precomputed output)")
-                else:
-                    def compute_representation(system: ProbeSystem = system, layer: str = layer) -> dict[str, Any]:
-                        if system.name not in features_of:
-                            features_of[system.name] = codec_features(
-                                system.codec, fingerprints[system.name], task.clips, run.clip_fps, layers, pooling,
-                                sample_rate, cache)
-                        return _result_row(run.fit_and_score(features_of[system.name][layer], settings)[1])
-
-                    record(system.name, "representation", layer, fingerprints[system.name], compute_representation,
-                           system.family, system.nominal_bitrate_kbps)
-
-        # Reconstruction survival.
-        if survival_reference is None:
-            continue
-        extractor = references.get(survival_reference)
-        if extractor is None or isinstance(extractor, str):
-            for system in systems:
-                mark(system, "survival", survival_reference, "unavailable",
-                     f"survival reference {survival_reference!r} unavailable: {extractor or 'not configured'}")
-            continue
-        ref_fp = reference_fingerprint(survival_reference, extractor)
-        original = next((r for r in rows if r["task"] == task.name and r["kind"] == "reference"
-                         and r["system"] == survival_reference), None)
-        for system in systems:
-            if system.codec is None:
-                mark(system, "survival", survival_reference, "unavailable", system.unavailable)
-                continue
-
-            def compute_survival(system: ProbeSystem = system) -> dict[str, Any]:
-                if survival_reference not in reference_units:  # reference row came from the store: refit
-                    feats = reference_features(survival_reference, extractor, task.clips, run.clip_fps,
-                                               sample_rate, cache)
-                    reference_units[survival_reference], _ = run.fit_and_score(feats, settings)
-                    reference_feats[survival_reference] = feats
-                units = reference_units[survival_reference]
-                test_rows = sorted({int(i) for u in units for i in u.test_rows})
-                feats = reconstruction_features(survival_reference, extractor, system.codec, fingerprints[system.name],
-                                                task.clips, run.clip_fps, sample_rate, cache, hasher, rows=test_rows)
-                if feats.errors:
-                    raise RuntimeError(feats.first_error())
-                result = score_probe(units, feats.matrix, run.labels, settings)
-                original_result = score_probe(units, reference_feats[survival_reference].matrix, run.labels, settings)
-                return {**_result_row(result), "reference_accuracy": original_result.accuracy}
-
-            row = record(system.name, "survival", survival_reference,
-                         digest({"system": fingerprints[system.name], "reference": ref_fp}), compute_survival,
-                         system.family, system.nominal_bitrate_kbps)
-            if row.get("reference_accuracy") is None and original is not None:
-                row["reference_accuracy"] = original.get("accuracy")
+        rows += _evaluate_task(
+            task, systems, references, settings, fingerprints=fingerprints, settings_fp=settings_fp,
+            layers=layers, pooling=pooling, survival_reference=survival_reference, sample_rate=sample_rate,
+            cache=cache, hasher=hasher, store=store, run_id=run_id, say=say,
+        )
     for row in rows:
         if row.get("kind") == "survival" and row.get("accuracy") is not None and row.get("reference_accuracy") is not None:
             row["drop"] = float(row["reference_accuracy"]) - float(row["accuracy"])
+    return rows
+
+
+def _evaluate_task(
+    task: ProbeTask,
+    systems: Sequence[ProbeSystem],
+    references: dict[str, ReferenceExtractor | str],
+    settings: ProbeSettings,
+    *,
+    fingerprints: dict[str, str],
+    settings_fp: str,
+    layers: Sequence[str],
+    pooling: str,
+    survival_reference: str | None,
+    sample_rate: int,
+    cache: FeatureCache,
+    hasher: FileHasher,
+    store: ProbeResultStore,
+    run_id: str,
+    say: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    """The rows of one task (see `evaluate_probe`)."""
+    rows: list[dict[str, Any]] = []
+    run = _TaskRun(task, sample_rate, hasher)
+    say(f"probe task {task.name}: {len(task.clips)} clips, {len(task.label_names)} classes")
+
+    def record(system: str, kind: str, layer: str, system_fp: str, compute: Callable[[], dict[str, Any]],
+               family: str = "", kbps: float = float("nan")) -> dict[str, Any]:
+        key = {"system": system, "task": task.name, "kind": kind, "layers": layer,
+               "system_fingerprint": system_fp, "task_fingerprint": run.fingerprint,
+               "settings_fingerprint": settings_fp}
+        stored = store.get(**key)
+        if stored is not None:
+            row = {**stored, "source": "store"}
+        else:
+            try:
+                row = {**key, "status": "ok", **compute(), "source": "computed"}
+            except Exception as exc:  # noqa: BLE001 - one failed result never stops the others
+                row = {**key, "status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000], "source": "computed"}
+                say(f"  ! {system} on {task.name} ({kind}, {layer}): {row['error']}")
+            store.put(run_id=run_id, **{k: v for k, v in row.items() if k != "source"})
+        row = {**row, "family": family, "nominal_bitrate_kbps": kbps, "task_mirrors": task.mirrors}
+        rows.append(row)
+        return row
+
+    def mark(system: ProbeSystem | str, kind: str, layer: str, status: str, reason: str) -> None:
+        name = system if isinstance(system, str) else system.name
+        family = "reference" if isinstance(system, str) else system.family
+        kbps = float("nan") if isinstance(system, str) else system.nominal_bitrate_kbps
+        rows.append({"system": name, "task": task.name, "kind": kind, "layers": layer, "status": status,
+                     "error": reason, "family": family, "nominal_bitrate_kbps": kbps,
+                     "task_mirrors": task.mirrors})
+
+    # Reference rows.
+    reference_units: dict[str, list[FittedUnit]] = {}
+    reference_feats: dict[str, ClipFeatures] = {}
+    for name, extractor in references.items():
+        if isinstance(extractor, str):
+            mark(name, "reference", "-", "unavailable", extractor)
+            continue
+        ref_fp = reference_fingerprint(name, extractor)
+
+        def compute_reference(name: str = name, extractor: ReferenceExtractor = extractor) -> dict[str, Any]:
+            feats = reference_features(name, extractor, task.clips, run.clip_fps, sample_rate, cache)
+            units, result = run.fit_and_score(feats, settings)
+            reference_units[name], reference_feats[name] = units, feats
+            return _result_row(result)
+
+        record(name, "reference", "-", ref_fp, compute_reference, family="reference")
+
+    # Representation rows (each clip encoded once for every layer set still missing from the cache).
+    features_of: dict[str, dict[str, ClipFeatures]] = {}
+    for system in systems:
+        for layer in layers:
+            if system.codec is None:
+                mark(system, "representation", layer, "unavailable", system.unavailable)
+            elif not supports_representation(system.codec):
+                mark(system, "representation", layer, "not applicable",
+                     "no quantized representation (classical codec or precomputed output)")
+            else:
+                def compute_representation(system: ProbeSystem = system, layer: str = layer) -> dict[str, Any]:
+                    if system.name not in features_of:
+                        features_of[system.name] = codec_features(
+                            system.codec, fingerprints[system.name], task.clips, run.clip_fps, layers, pooling,
+                            sample_rate, cache)
+                    return _result_row(run.fit_and_score(features_of[system.name][layer], settings)[1])
+
+                record(system.name, "representation", layer, fingerprints[system.name], compute_representation,
+                       system.family, system.nominal_bitrate_kbps)
+
+    # Reconstruction survival.
+    if survival_reference is None:
+        return rows
+    extractor = references.get(survival_reference)
+    if extractor is None or isinstance(extractor, str):
+        for system in systems:
+            mark(system, "survival", survival_reference, "unavailable",
+                 f"survival reference {survival_reference!r} unavailable: {extractor or 'not configured'}")
+        return rows
+    ref_fp = reference_fingerprint(survival_reference, extractor)
+    original = next((r for r in rows if r["task"] == task.name and r["kind"] == "reference"
+                     and r["system"] == survival_reference), None)
+    for system in systems:
+        if system.codec is None:
+            mark(system, "survival", survival_reference, "unavailable", system.unavailable)
+            continue
+
+        def compute_survival(system: ProbeSystem = system) -> dict[str, Any]:
+            if survival_reference not in reference_units:  # reference row came from the store: refit
+                feats = reference_features(survival_reference, extractor, task.clips, run.clip_fps,
+                                           sample_rate, cache)
+                reference_units[survival_reference], _ = run.fit_and_score(feats, settings)
+                reference_feats[survival_reference] = feats
+            units = reference_units[survival_reference]
+            test_rows = sorted({int(i) for u in units for i in u.test_rows})
+            feats = reconstruction_features(survival_reference, extractor, system.codec, fingerprints[system.name],
+                                            task.clips, run.clip_fps, sample_rate, cache, hasher, rows=test_rows)
+            if feats.errors:
+                raise RuntimeError(feats.first_error())
+            result = score_probe(units, feats.matrix, run.labels, settings)
+            original_result = score_probe(units, reference_feats[survival_reference].matrix, run.labels, settings)
+            return {**_result_row(result), "reference_accuracy": original_result.accuracy}
+
+        row = record(system.name, "survival", survival_reference,
+                     digest({"system": fingerprints[system.name], "reference": ref_fp}), compute_survival,
+                     system.family, system.nominal_bitrate_kbps)
+        if row.get("reference_accuracy") is None and original is not None:
+            row["reference_accuracy"] = original.get("accuracy")
     return rows

@@ -17,7 +17,7 @@ import pandas as pd
 
 from benchmarks.paper import PAPER_SYSTEM_BY_FAMILY, table3
 
-__all__ = ["PAPER_TASK_COLUMNS", "paper_task_column", "paper_table3_row"]
+__all__ = ["PAPER_TASK_COLUMNS", "paper_table3_row", "paper_task_column"]
 
 #: The paper's Table III task columns.
 PAPER_TASK_COLUMNS: tuple[str, ...] = (

@@ -31,7 +31,7 @@ from benchmarks.probe.paper import paper_table3_row, paper_task_column
 from benchmarks.probe.task import ProbeTask
 from benchmarks.report.escape import markdown_cell, write_csv
 
-__all__ = ["ProbeReport", "SECTIONS", "survival_table", "table_iii", "write_probe_report"]
+__all__ = ["SECTIONS", "ProbeReport", "survival_table", "table_iii", "write_probe_report"]
 
 #: Table III sections: (kind, layers) -> title.
 SECTIONS: tuple[tuple[str, str, str], ...] = (

@@ -210,12 +210,8 @@ def fit_probe(
             std = x_train.std(axis=0)
             std[std < 1e-8] = 1.0
             mean, std = mean.astype(np.float32), std.astype(np.float32)
-
-            def tensor(rows: np.ndarray) -> torch.Tensor:
-                return torch.from_numpy(((np.asarray(features[rows], dtype=np.float32) - mean) / std).astype(np.float32))
-
-            xt, yt = tensor(train_rows), torch.from_numpy(labels[train_rows])
-            xv, yv = tensor(valid_rows), torch.from_numpy(labels[valid_rows])
+            xt, yt = _standardised(features, train_rows, mean, std), torch.from_numpy(labels[train_rows])
+            xv, yv = _standardised(features, valid_rows, mean, std), torch.from_numpy(labels[valid_rows])
             best: tuple[nn.Module, float, dict[str, Any]] | None = None
             for point in settings.grid():
                 model, accuracy, epoch = _train_point(xt, yt, xv, yv, classes, point, settings)
@@ -224,6 +220,11 @@ def fit_probe(
             assert best is not None
             units.append(FittedUnit(test, np.flatnonzero(splits_arr == test), best[0], mean, std, best[2], best[1]))
     return units
+
+
+def _standardised(features: np.ndarray, rows: np.ndarray, mean: np.ndarray, std: np.ndarray) -> torch.Tensor:
+    """float32 Tensor[len(rows) x D] of the rows, standardised with the train statistics."""
+    return torch.from_numpy(((np.asarray(features[rows], dtype=np.float32) - mean) / std).astype(np.float32))
 
 
 def score_probe(

@@ -6,6 +6,7 @@ noise; a "voice" (harmonic balance, noise level, loudness) is the group that nev
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,7 @@ def band_energies(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
     spectrum = np.abs(np.fft.rfft(frames * np.hanning(512), axis=1)) ** 2
     freqs = np.fft.rfftfreq(512, 1.0 / sample_rate)
     edges = np.linspace(0.0, 4000.0, 25)
-    bands = [spectrum[:, (freqs >= lo) & (freqs < hi)].sum(axis=1) for lo, hi in zip(edges[:-1], edges[1:])]
+    bands = [spectrum[:, (freqs >= lo) & (freqs < hi)].sum(axis=1) for lo, hi in itertools.pairwise(edges)]
     return np.log(np.stack(bands, axis=1) + 1e-8).mean(axis=0)
 
 

@@ -94,8 +94,8 @@ def test_channels_are_averaged_and_the_rate_is_converted():
 
 
 def test_classical_and_precomputed_systems_have_no_representation(tmp_path):
-    from baselines.precomputed import PrecomputedCodec
     from baselines.classical.opus import OpusCodec
+    from baselines.precomputed import PrecomputedCodec
     from baselines.reference import OriginalAudio
 
     assert not supports_representation(OriginalAudio())

@@ -52,7 +52,7 @@ def test_table_iii_survival_not_applicable_unavailable_and_a_second_run_that_doe
     status = run_probe(_cfg(tmp_path), out, tasks=tasks, references=references, systems=systems)
     assert status == 1  # something could not run here
     table = _read(out / "probe" / "table_iii.csv")
-    row = lambda section, system: table[(table["section"] == section) & (table["system"] == system)].iloc[0]  # noqa: E731
+    row = lambda section, system: table[(table["section"] == section) & (table["system"] == system)].iloc[0]
     bands = row("reference", "bands")
     assert bands["pitch"] > 90 and bands["pitch_folds"] > 90  # pitch classes are easy from band energies
     assert bands["pitch_ci_low"] <= bands["pitch"] <= bands["pitch_ci_high"]
