@@ -14,11 +14,13 @@ only with ``random_weights=True`` (labelled ``random (TEST ONLY)``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 from baselines.base import Codec, CodecUnavailable, Encoded
+from baselines.representation import check_layers, representation_input
 from baselines.weights import RANDOM_WEIGHTS
 
 __all__ = ["SemantiCodecCodec"]
@@ -139,3 +141,18 @@ class SemantiCodecCodec(Codec):
         """-> Tensor[B x T' x 320 K] at 16 kHz (the base class crops to the input length)."""
         assert encoded.codes is not None
         return self.model.decode_waveform(encoded.codes.transpose(1, 2), seed=self.seed).cpu()
+
+    def represent(self, waveform: torch.Tensor, sample_rate: int, layers: str = "all") -> torch.Tensor:
+        """Codebook vectors of the tokens, Tensor[B x D x T'] at token_rate / 2 Hz: acoustic ‖ semantic
+        (``all``, D = 2 fd, what the decoder is conditioned on) or semantic only (``first``, D = fd);
+        see `semanticodec.representation`."""
+        return self.represent_layers(waveform, sample_rate, (layers,))[layers]
+
+    def represent_layers(self, waveform: torch.Tensor, sample_rate: int, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        """`represent` for several layer sets from one encoding (the encoder is the expensive part)."""
+        from semanticodec.representation import token_representation
+
+        for layer in layers:
+            check_layers(layer)
+        tokens = self.model.encode(representation_input(waveform, sample_rate, self.sample_rate))
+        return {layer: token_representation(self.model.encoder, tokens, layer).cpu() for layer in layers}

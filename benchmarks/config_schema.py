@@ -13,6 +13,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from benchmarks.probe.settings import ProbeConfig
+
 __all__ = ["MAX_SAMPLE_RATE", "MIN_SAMPLE_RATE", "ConfigError", "RunConfig", "validate_config"]
 
 #: Accepted evaluation sample rates in Hz (Codec2 works at 8 kHz, the paper at 16 kHz).
@@ -58,6 +60,7 @@ class RunConfig:
     codec: dict[str, Any] = dataclasses.field(default_factory=dict)
     precomputed: PrecomputedConfig = dataclasses.field(default_factory=PrecomputedConfig)
     report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
+    probe: ProbeConfig = dataclasses.field(default_factory=ProbeConfig)
 
 
 def validate_config(cfg: DictConfig) -> DictConfig:

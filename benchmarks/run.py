@@ -461,6 +461,15 @@ def run(cfg: DictConfig) -> int:
     out_dir = Path(cfg.output_root) / str(cfg.name)
     _writable_folder(out_dir, f"output_root={cfg.output_root} name={cfg.name}")
     _writable_folder(Path(cfg.cache_dir), f"cache_dir={cfg.cache_dir}")
+    from benchmarks.probe.run_probe import metrics_without_probe, probe_selected, run_probe
+
+    if probe_selected(cfg):  # the semantic probe runs on its own tasks (benchmarks/probe)
+        register_precomputed(cfg)
+        probe_status = run_probe(cfg, out_dir)
+        if not metrics_without_probe(cfg):
+            return probe_status
+        cfg.metrics = metrics_without_probe(cfg)
+        return max(probe_status, run(cfg))  # then the other metrics, as usual
     clips = load_clips(cfg)
     if not clips:
         raise DatasetError("the selected datasets gave no clips")

@@ -23,6 +23,7 @@ import torch
 
 from baselines.base import Codec, Encoded
 from baselines.neural._common import check_state_dict_keys, pad_to_multiple, require_package, seeded
+from baselines.representation import check_layers, representation_input
 from baselines.weights import (
     RANDOM_WEIGHTS,
     CheckpointError,
@@ -153,6 +154,15 @@ class DacCodec(Codec):
         assert encoded.codes is not None
         latent = self.model.quantizer.from_codes(encoded.codes)[0]
         return self.model.decode(latent)
+
+    @torch.inference_mode()
+    def represent(self, waveform: torch.Tensor, sample_rate: int, layers: str = "all") -> torch.Tensor:
+        """Quantized latent Tensor[B x 1024 x T'] at 50 Hz: sum of the configured codebooks' projected
+        vectors (``all``) or the first codebook's (``first``); see `baselines.representation`."""
+        used = self.n_codebooks if check_layers(layers) == "all" else 1
+        codes = self._encode(representation_input(waveform, sample_rate, self.sample_rate)).codes
+        assert codes is not None
+        return self.model.quantizer.from_codes(codes[:, :used])[0].float()
 
 
 def _load_checkpoint(path: Path):

@@ -25,6 +25,7 @@ from baselines.neural._common import (
     seeded,
     sha256_prefix,
 )
+from baselines.representation import check_layers, representation_input
 from baselines.weights import RANDOM_WEIGHTS, WeightFile, load_weights_only, torch_hub_checkpoints_dir
 
 __all__ = [
@@ -150,6 +151,15 @@ class EncodecCodec(Codec):
     def _decode(self, encoded: Encoded) -> torch.Tensor:
         assert encoded.codes is not None
         return self.model.decode([(encoded.codes, None)])
+
+    @torch.inference_mode()
+    def represent(self, waveform: torch.Tensor, sample_rate: int, layers: str = "all") -> torch.Tensor:
+        """Quantized latent Tensor[B x 128 x T'] at 75 Hz: sum of the configured codebooks' vectors
+        (``all``) or the first codebook's (``first``); see `baselines.representation`."""
+        used = self.num_codebooks if check_layers(layers) == "all" else 1
+        codes = self._encode(representation_input(waveform, sample_rate, self.sample_rate)).codes
+        assert codes is not None
+        return self.model.quantizer.decode(codes[:, :used].transpose(0, 1)).float()
 
 
 def _load_verified(path: Path) -> Any:

@@ -31,6 +31,7 @@ from torch import nn
 
 from baselines.base import Codec, Encoded
 from baselines.neural._common import pad_to_multiple, seeded, state_dict_problems
+from baselines.representation import check_layers, representation_input
 from baselines.weights import (
     RANDOM_WEIGHTS,
     CheckpointError,
@@ -450,3 +451,14 @@ class HiFiCodecCodec(Codec):
     def _decode(self, encoded: Encoded) -> torch.Tensor:
         assert encoded.codes is not None
         return self.model.decode(encoded.codes)
+
+    @torch.inference_mode()
+    def represent(self, waveform: torch.Tensor, sample_rate: int, layers: str = "all") -> torch.Tensor:
+        """Quantized latent Tensor[B x 512 x T'] at 50 Hz: sum over the configured residual layers of the
+        group vectors (``all``), or the first residual layer only (``first``: both groups of layer 1, the
+        paper's 1 kbps "first VQ layer" row); see `baselines.representation`."""
+        groups = self.config.n_code_groups
+        used = len(self.codebook_sizes) if check_layers(layers) == "all" else groups
+        codes = self._encode(representation_input(waveform, sample_rate, self.sample_rate)).codes
+        assert codes is not None
+        return self.model.quantizer.decode(codes[:, :used]).float()
