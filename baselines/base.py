@@ -18,21 +18,15 @@ from typing import Any
 
 import torch
 
+from baselines.availability import Unavailable
 from baselines.dsp import resample
+from baselines.padding import fit_length
 
 __all__ = ["Codec", "Encoded", "CodecUnavailable", "CodecInputError", "Reconstruction"]
 
 
-class CodecUnavailable(RuntimeError):
-    """A codec configuration cannot run here (missing package or weights).
-
-    `reason` says what is missing; `remedy` is the exact command or file that would provide it.
-    """
-
-    def __init__(self, reason: str, remedy: str) -> None:
-        super().__init__(f"{reason}\n  remedy: {remedy}")
-        self.reason = reason
-        self.remedy = remedy
+class CodecUnavailable(Unavailable):
+    """A codec configuration cannot run here (missing package or weights): `reason` and `remedy`."""
 
 
 class CodecInputError(ValueError):
@@ -219,9 +213,9 @@ class Codec(abc.ABC):
         native = self._decode(encoded)
         if native.dim() == 3:
             native = native[:, 0]
-        native = _fit_length(native, encoded.extra["native_num_samples"])
+        native = fit_length(native, encoded.extra["native_num_samples"])
         out = resample(native, self.sample_rate, encoded.sample_rate)
-        return _fit_length(out, encoded.num_samples).to(torch.float32)
+        return fit_length(out, encoded.num_samples).to(torch.float32)
 
     def reconstruct(self, waveform: torch.Tensor, sample_rate: int, clip_id: str) -> Reconstruction:
         """Encode and decode one clip (Tensor[T]); `clip_id` is for codecs that look outputs up."""
@@ -276,10 +270,3 @@ def _as_batch(waveform: torch.Tensor) -> torch.Tensor:
     if not torch.isfinite(waveform).all():
         raise CodecInputError("waveform contains NaN or Inf")
     return waveform.to(torch.float32)
-
-
-def _fit_length(x: torch.Tensor, length: int) -> torch.Tensor:
-    """Crop or zero-pad the last axis of Tensor[B x T] to `length`."""
-    if x.shape[-1] >= length:
-        return x[..., :length]
-    return torch.nn.functional.pad(x, (0, length - x.shape[-1]))

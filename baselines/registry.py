@@ -26,7 +26,7 @@ from typing import Any
 
 from baselines.base import Codec, CodecUnavailable
 from baselines.catalog import CodecSpec, builtin_specs, config_key
-from baselines.lookup import import_target, unknown_name
+from baselines.name_lookup import import_target, unknown_name
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -37,7 +37,7 @@ from baselines.catalog import (
     spec_from_config,
     split_target,
 )
-from baselines.lookup import import_target, unknown_name
+from baselines.name_lookup import import_target, unknown_name
 from baselines.registry import (
     availability,
     build_codec,

@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from baselines.lookup import import_target, unknown_name
+from baselines.name_lookup import import_target, unknown_name
 
 __all__ = [
     "DOMAINS",

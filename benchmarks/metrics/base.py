@@ -19,13 +19,18 @@ from typing import Any
 
 import numpy as np
 
+from baselines.availability import Unavailable
 from benchmarks.datasets.base import DOMAINS, Clip
 
-__all__ = ["Metric", "MetricError", "MetricOutput", "ScoreItem", "fingerprint"]
+__all__ = ["Metric", "MetricError", "MetricOutput", "MetricUnavailable", "ScoreItem", "fingerprint"]
 
 
 class MetricError(RuntimeError):
     """This clip cannot be scored by this metric; the message is recorded as the reason."""
+
+
+class MetricUnavailable(Unavailable, MetricError):
+    """A metric configuration cannot run here (missing package or model file): `reason` and `remedy`."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,15 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from baselines.availability import package_version
 from baselines.dsp import RESAMPLER
-from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
-from benchmarks.metrics.support import (
-    MetricUnavailable,
-    finite,
-    package_version,
-    pair_at_rate,
-    require_signal,
-)
+from benchmarks.metrics.base import Metric, MetricError, MetricOutput, MetricUnavailable, ScoreItem
+from benchmarks.metrics.signals import finite, pair_at_rate, require_signal
 
 __all__ = ["DNSMOS", "dnsmos_model"]
 

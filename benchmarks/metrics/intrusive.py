@@ -21,16 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from baselines.availability import package_version
 from baselines.dsp import RESAMPLER
-from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
-from benchmarks.metrics.support import (
-    MetricUnavailable,
-    finite,
-    package_version,
-    pair_at_rate,
-    require_signal,
-    rms_dbfs,
-)
+from benchmarks.metrics.base import Metric, MetricError, MetricOutput, MetricUnavailable, ScoreItem
+from benchmarks.metrics.signals import finite, pair_at_rate, require_signal, rms_dbfs
 
 __all__ = ["PESQ", "SISDR", "SI_SDR_MIN_ENERGY_EPS", "STOI", "si_sdr_db"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import metadata
 from typing import Any
 
-from baselines.lookup import import_target, unknown_name
+from baselines.name_lookup import import_target, unknown_name
 from benchmarks.metrics.base import Metric
 from benchmarks.metrics.catalog import builtin_metrics
 

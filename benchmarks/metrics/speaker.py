@@ -20,15 +20,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from baselines.availability import NOT_INSTALLED, package_version
 from baselines.dsp import RESAMPLER
-from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
-from benchmarks.metrics.support import (
-    MetricUnavailable,
-    finite,
-    package_version,
-    pair_at_rate,
-    require_signal,
-)
+from benchmarks.metrics.base import Metric, MetricError, MetricOutput, MetricUnavailable, ScoreItem
+from benchmarks.metrics.signals import finite, pair_at_rate, require_signal
 
 __all__ = ["SpeakerSimilarity", "speaker_encoder"]
 
@@ -94,7 +89,7 @@ class SpeakerSimilarity(Metric):
     def __init__(self, device: str = "cpu", threads: int = 1) -> None:
         self.device = device
         self.threads = int(threads)
-        if package_version("resemblyzer") == "not installed":
+        if package_version("resemblyzer") == NOT_INSTALLED:
             raise MetricUnavailable("resemblyzer is not installed", _REMEDY)
 
     def provenance(self, domain: str) -> dict[str, Any]:

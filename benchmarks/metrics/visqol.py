@@ -38,17 +38,10 @@ from typing import Any
 
 import numpy as np
 
+from baselines.availability import NOT_INSTALLED, package_version
 from benchmarks.datasets.base import DOMAINS
-from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
-from benchmarks.metrics.support import (
-    NEAR_SILENCE_DBFS,
-    MetricUnavailable,
-    finite,
-    package_version,
-    pair_at_rate,
-    require_level,
-    require_signal,
-)
+from benchmarks.metrics.base import Metric, MetricError, MetricOutput, MetricUnavailable, ScoreItem
+from benchmarks.metrics.signals import NEAR_SILENCE_DBFS, finite, pair_at_rate, require_level, require_signal
 
 __all__ = [
     "PROFILES",
@@ -240,7 +233,7 @@ class ViSQOL(Metric):
         out = output_name or _OUTPUT_NAMES[profile]
         self.name = out
         self.outputs = (MetricOutput(out, higher_is_better=True, lower=1.0, upper=5.0, unit="MOS"),)
-        if package_version("visqol-python") == "not installed":
+        if package_version("visqol-python") == NOT_INSTALLED:
             raise MetricUnavailable(
                 "visqol-python is not installed",
                 "pip install 'visqol-python[accel,lattice]==3.8.0'  (extra: metrics)",

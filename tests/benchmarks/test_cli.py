@@ -430,7 +430,7 @@ def test_ctrl_c_is_exit_130_with_one_line(tmp_path):
 @pytest.mark.parametrize("group", ["metric", "dataset"])
 def test_metric_and_dataset_files_name_a_callable_and_only_its_arguments(group):
     from baselines.catalog import split_target
-    from baselines.lookup import import_target
+    from baselines.name_lookup import import_target
     from benchmarks.run import _builtin_dirs
 
     entries = read_entries(_builtin_dirs()[group])

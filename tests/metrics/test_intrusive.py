@@ -8,7 +8,7 @@ import pytest
 from benchmarks.metrics.base import MetricError
 from benchmarks.metrics.intrusive import PESQ, SISDR, STOI, si_sdr_db
 from benchmarks.metrics.registry import build_metric
-from benchmarks.metrics.support import rms_dbfs
+from benchmarks.metrics.signals import rms_dbfs
 from tests.conftest import harmonic_tone, require_shared
 from tests.metrics._items import DEMO_SPEECH_CLIP, delayed, demo_pair, make_item
 

@@ -10,9 +10,9 @@ import pytest
 import soundfile as sf
 
 from benchmarks.metrics.asr import DecodeOptions, TranscriptCache, build_transcriber, resolve_ct2_model
-from benchmarks.metrics.base import MetricError
+from benchmarks.metrics.base import MetricError, MetricUnavailable
 from benchmarks.metrics.registry import build_metric
-from benchmarks.metrics.support import MetricUnavailable, to_rate
+from benchmarks.metrics.signals import to_rate
 from benchmarks.metrics.text import normalize
 from benchmarks.metrics.wer import WordErrorRate, word_errors
 from tests.conftest import harmonic_tone
