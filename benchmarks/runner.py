@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from baselines.audio_io import MAX_DURATION_S, AudioInputError, LoadedAudio, load_clip_audio
 from baselines.base import Codec
-from benchmarks.audio import MAX_DURATION_S, AudioInputError, LoadedAudio, load_clip_audio
 from benchmarks.cache import (
     CacheCorrupt,
     CachedReconstruction,

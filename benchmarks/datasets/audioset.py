@@ -15,15 +15,10 @@ import csv
 import re
 from pathlib import Path
 
+from baselines.audio_io import AUDIO_EXTENSIONS
 from benchmarks.datasets.base import Clip, DatasetError
-from benchmarks.datasets.common import (
-    AUDIO_EXTENSIONS,
-    audio_duration_s,
-    deterministic_sample,
-    find_audio_files,
-    report_missing,
-    require_dir,
-)
+from benchmarks.datasets.files import audio_duration_s, find_audio_files, require_dir
+from benchmarks.datasets.selection import deterministic_sample, report_missing
 
 __all__ = ["load_audioset", "read_class_labels", "read_segments_csv"]
 

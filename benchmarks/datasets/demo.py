@@ -22,17 +22,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchmarks.datasets.base import Clip, DatasetError
-from benchmarks.datasets.common import (
-    as_tuple,
-    audio_duration_s,
-    default_data_dir,
-    deterministic_sample,
-    domain_from_name,
-    download_file,
-    logger,
-    require_dir,
-)
+from benchmarks.datasets.base import Clip, DatasetError, domain_from_name, logger
+from benchmarks.datasets.download import download_file
+from benchmarks.datasets.files import audio_duration_s, default_data_dir, require_dir
+from benchmarks.datasets.selection import as_tuple, deterministic_sample
 
 __all__ = [
     "DEMO_REPO",

@@ -37,8 +37,10 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from benchmarks.datasets.base import Clip, DatasetError, read_manifest, write_manifest
-from benchmarks.datasets.common import as_tuple, default_data_dir, file_checksums, logger
+from baselines.files import file_sha256
+from benchmarks.datasets.base import Clip, DatasetError, logger, read_manifest, write_manifest
+from benchmarks.datasets.files import default_data_dir
+from benchmarks.datasets.selection import as_tuple
 
 __all__ = [
     "DEFAULT_SOUNDS_DIR",
@@ -433,7 +435,7 @@ def _build_atomically(root: Path, recipe: dict[str, Any], recipe_path: Path, sou
         shutil.rmtree(tmp)
     try:
         clips = _build_into(tmp, recipe, sounds)
-        files = {c.path: file_checksums(tmp / c.path)["sha256"] for c in clips}
+        files = {c.path: file_sha256(tmp / c.path) for c in clips}
         write_manifest(clips, tmp / "manifest.csv")
         info = {
             "recipe": str(Path(recipe_path).name),

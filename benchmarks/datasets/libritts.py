@@ -10,14 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.datasets.base import Clip, DatasetError
-from benchmarks.datasets.common import (
-    as_tuple,
-    audio_duration_s,
-    deterministic_sample,
-    read_transcript_file,
-    report_missing,
-    require_dir,
-)
+from benchmarks.datasets.files import audio_duration_s, read_transcript_file, require_dir
+from benchmarks.datasets.selection import as_tuple, deterministic_sample, report_missing
 
 __all__ = ["LAYOUT", "load_libritts"]
 

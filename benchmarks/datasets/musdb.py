@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from benchmarks.datasets.base import Clip, DatasetError
-from benchmarks.datasets.common import as_tuple, logger, require_dir
+from benchmarks.datasets.base import Clip, DatasetError, logger
+from benchmarks.datasets.files import require_dir
+from benchmarks.datasets.selection import as_tuple
 
 __all__ = ["STEMS", "STEM_STREAMS", "choose_segment", "load_musdb18"]
 

@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 
 from baselines.availability import package_version
+from baselines.files import atomic_write, file_sha256
+from benchmarks.fingerprint import digest
 from benchmarks.metrics.base import MetricUnavailable
 
 __all__ = [
@@ -101,8 +103,7 @@ class Transcriber(abc.ABC):
 
     def identity(self) -> str:
         """Stable short id of this transcriber's configuration (cache keys)."""
-        blob = json.dumps(self.describe(), sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return digest(self.describe(), 16)
 
 
 # -- CTranslate2 model resolution -------------------------------------------------------------------
@@ -202,11 +203,7 @@ def resolve_ct2_model(model: str) -> Path:
 
 @functools.cache
 def _file_sha256(path: str, size: int, mtime: float) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(16 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return file_sha256(path, 16)
 
 
 def file_checksum(path: Path) -> str:
@@ -421,9 +418,5 @@ class TranscriptCache:
             return None  # a damaged entry is recomputed
 
     def put(self, key: str, text: str, meta: dict[str, Any]) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"text": text, **meta}, fh, ensure_ascii=False, sort_keys=True, default=str)
-        os.replace(tmp, path)
+        record = json.dumps({"text": text, **meta}, ensure_ascii=False, sort_keys=True, default=str)
+        atomic_write(self._path(key), record)

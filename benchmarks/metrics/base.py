@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import hashlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +19,7 @@ import numpy as np
 
 from baselines.availability import Unavailable
 from benchmarks.datasets.base import DOMAINS, Clip
+from benchmarks.fingerprint import digest
 
 __all__ = ["Metric", "MetricError", "MetricOutput", "MetricUnavailable", "ScoreItem", "fingerprint"]
 
@@ -107,6 +106,5 @@ class Metric(abc.ABC):
 
 
 def fingerprint(provenance: dict[str, Any]) -> str:
-    """Short stable hash of a provenance dict (keys sorted)."""
-    blob = json.dumps(provenance, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:12]
+    """Short stable hash of a provenance dict (12 hex digits of `benchmarks.fingerprint.digest`)."""
+    return digest(provenance, 12)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import threading
 import warnings
 from pathlib import Path
@@ -22,6 +21,7 @@ import torch
 
 from baselines.availability import NOT_INSTALLED, package_version
 from baselines.dsp import RESAMPLER
+from baselines.files import file_sha256
 from benchmarks.metrics.base import Metric, MetricError, MetricOutput, MetricUnavailable, ScoreItem
 from benchmarks.metrics.signals import finite, pair_at_rate, require_signal
 
@@ -67,7 +67,7 @@ def _weights_id() -> str:
 
         spec = importlib.util.find_spec("resemblyzer")
         path = Path(spec.origin).parent / "pretrained.pt"  # type: ignore[union-attr, arg-type]
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        digest = file_sha256(path, 12)
         return f"resemblyzer/pretrained.pt (sha256 {digest})"
     except Exception as exc:  # noqa: BLE001
         return f"resemblyzer/pretrained.pt (not found: {exc})"

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import logging
 import os
 import threading
@@ -39,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from baselines.availability import NOT_INSTALLED, package_version
+from baselines.files import file_sha256
 from benchmarks.datasets.base import DOMAINS
 from benchmarks.metrics.base import Metric, MetricError, MetricOutput, MetricUnavailable, ScoreItem
 from benchmarks.metrics.signals import NEAR_SILENCE_DBFS, finite, pair_at_rate, require_level, require_signal
@@ -211,9 +211,7 @@ def scorer_model(setting: VisqolSetting) -> str:
     if not names:
         return f"missing model file in {model_dir}"
     path = os.path.join(model_dir, names[0])
-    with open(path, "rb") as fh:
-        digest = hashlib.sha256(fh.read()).hexdigest()[:12]
-    return f"{names[0]} (sha256 {digest})"
+    return f"{names[0]} (sha256 {file_sha256(path, 12)})"
 
 
 class ViSQOL(Metric):

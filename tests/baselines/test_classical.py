@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from baselines.audio_io import load_audio
 from baselines.base import CodecInputError
 from baselines.registry import build_codec, get_spec
 from baselines.token_stats import bitrate_mismatch
-from baselines.audio_io import load_audio
 from tests.conftest import harmonic_tone
 
 #: Allowed relative difference between measured and nominal bitrate, per family, on >= 3 s of audio.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.audio import load_clip_audio
+from baselines.audio_io import load_clip_audio
 from benchmarks.datasets import DatasetError, load_dataset
 from benchmarks.datasets.demo import demo_systems, load_demo, reconstruction_path
 from benchmarks.datasets.folder import load_folder

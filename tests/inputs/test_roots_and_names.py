@@ -18,9 +18,9 @@ import pytest
 import soundfile as sf
 import torch
 
+from baselines.audio_io import AudioInputError, load_clip_audio
 from baselines.base import CodecUnavailable
 from baselines.precomputed import PrecomputedCodec, PrecomputedOutputMissing, precomputed_specs
-from benchmarks.audio import AudioInputError, load_clip_audio
 from benchmarks.datasets.base import Clip, DatasetError, check_unique_ids, read_manifest
 from benchmarks.datasets.demo import SHIPPED_SYSTEMS_CSV, demo_systems
 from benchmarks.run import main
