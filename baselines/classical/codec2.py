@@ -50,7 +50,6 @@ class Codec2Codec(Codec):
         compensate_delay: drop the codec's delay from the decoded signal (True) or keep it.
     """
 
-    family = "codec2"
     sample_rate = 8000
 
     def __init__(self, mode: str, compensate_delay: bool = True) -> None:

@@ -40,7 +40,6 @@ class Mp3Codec(Codec):
         compensate_delay: drop the encoder + decoder delay from the decoded signal.
     """
 
-    family = "mp3"
 
     def __init__(
         self, bitrate_kbps: int, sample_rate: int = 16_000, quality: int = 2, compensate_delay: bool = True

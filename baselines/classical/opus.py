@@ -74,7 +74,6 @@ class OpusCodec(Codec):
         complexity: encoder complexity 0-10.
     """
 
-    family = "opus"
 
     def __init__(
         self,

@@ -97,7 +97,6 @@ class DacCodec(Codec):
         seed: seed for random weights.
     """
 
-    family = "dac"
 
     def __init__(
         self,

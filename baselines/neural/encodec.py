@@ -78,7 +78,6 @@ class EncodecCodec(Codec):
         seed: seed for random weights.
     """
 
-    family = "encodec"
     sample_rate = _SAMPLE_RATE
 
     def __init__(

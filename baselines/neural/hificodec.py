@@ -399,7 +399,6 @@ class HiFiCodecCodec(Codec):
         seed: seed for random weights.
     """
 
-    family = "hificodec"
 
     def __init__(
         self,
