@@ -480,3 +480,14 @@ def test_max_duration_is_a_setting_that_reaches_the_reader(tmp_path, capsys):
     assert main([*common, "name=default_limit"]) == 0
     assert main([*common, "name=bad", "max_duration_s=0"]) == 2
     assert "max_duration_s" in capsys.readouterr().err
+
+
+def test_two_metrics_with_the_same_output_name_are_a_usage_error(tmp_path, capsys):
+    """Results are keyed by output name: a second metric writing `mel_distance` would overwrite the first."""
+    clips = _tones(tmp_path / "clips", 1)
+    args = [*_on(tmp_path, clips), "--metrics", "mel_distance,mel_again", "--codecs", "original",
+            "+metric.mel_again._target_=benchmarks.metrics.spectral.MelDistance"]
+    assert main(args) == EXIT_USAGE
+    line = _one_line_error(capsys.readouterr().err)
+    assert "'mel_distance' and 'mel_again' both produce the output 'mel_distance'" in line
+    assert not (tmp_path / "results" / "t" / "store.sqlite").exists()  # nothing ran
