@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import logging
 import os
 import threading
 from typing import Any
@@ -260,16 +259,3 @@ class ViSQOL(Metric):
         setting = self.setting_for(item.clip.domain)
         mos = score_pair(item.reference, item.estimate, item.sample_rate, setting, item.clip.clip_id)
         return {self.outputs[0].name: mos}
-
-    def warm_up(self) -> None:
-        """Build every API this profile uses and run one short measurement each (numba JIT)."""
-        t = np.arange(16_000) / 16_000
-        tone = (0.3 * np.sin(2 * np.pi * 220 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
-        for setting in set(self.settings.values()):
-            sig = resample_for_visqol(np.tile(tone, 2), 16_000, setting.sample_rate)
-            try:
-                measure(sig, sig, setting.sample_rate, setting)
-            except MetricUnavailable:
-                raise
-            except Exception:
-                logging.getLogger(__name__).debug("ViSQOL warm-up failed", exc_info=True)
