@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from baselines.audio_io import AUDIO_EXTENSIONS
+from benchmarks.datasets import licences
 from benchmarks.datasets.base import Clip, DatasetError
 from benchmarks.datasets.files import audio_duration_s, find_audio_files, require_dir
 from benchmarks.datasets.selection import deterministic_sample, report_missing
@@ -161,7 +162,7 @@ def load_audioset(
                 root=str(base),
                 labels=tuple(names.get(m, m) for m in row["label_ids"]),
                 source=f"AudioSet {seg_path.name}: YouTube {ytid} {row['start_s']:.3f}-{row['end_s']:.3f} s",
-                licence="YouTube audio (AudioSet; research use)",
+                licence=licences.AUDIOSET,
             )
         )
     message = report_missing(

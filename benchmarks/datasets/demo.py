@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from baselines.audio_io import AUDIO_EXTENSIONS
+from benchmarks.datasets import licences
 from benchmarks.datasets.base import Clip, DatasetError, domain_from_name, logger
 from benchmarks.datasets.download import download_file
 from benchmarks.datasets.files import audio_duration_s, default_data_dir, require_dir
@@ -42,11 +43,7 @@ DEMO_REPO = "haoheliu/SemantiCodec"
 REFERENCE_SYSTEM = "groundtruth"
 CONTENTS_API = "https://api.github.com/repos/{repo}/contents/audio/{system}"
 _DOMAIN_ALIASES = {"general_sound": "sound", "sound": "sound", "speech": "speech", "music": "music"}
-_SOURCES = {
-    "speech": ("LibriTTS test-clean", "CC BY 4.0"),
-    "sound": ("AudioSet evaluation set", "YouTube audio (AudioSet; research use)"),
-    "music": ("MUSDB18 test set", "MUSDB18 (non-commercial research use)"),
-}
+_SOURCES = {"speech": "LibriTTS test-clean", "sound": "AudioSet evaluation set", "music": "MUSDB18 test set"}
 #: The demo page's systems (folder, codec, bitrates, tokens/s, native rate, notes), shipped with the package.
 SHIPPED_SYSTEMS_CSV = Path(__file__).with_name("demo_systems.csv")
 LAYOUT = "groundtruth/<name>.flac|wav (+ manifest.csv), or files named libritts_*, audioset_*, musdb_*"
@@ -156,7 +153,7 @@ def load_demo(
         domain = domain_of.get(name) or domain_from_name(name)
         if keep and domain not in keep:
             continue
-        source, licence = _SOURCES[domain]
+        source = _SOURCES[domain]
         clips.append(
             Clip(
                 clip_id=name,
@@ -167,7 +164,7 @@ def load_demo(
                 transcript=texts.get(name) if domain == "speech" else None,
                 labels=(name.split("_")[-1].lstrip("0123456789"),) if domain == "music" else (),
                 source=f"SemantiCodec demo page ({DEMO_REPO} audio/{REFERENCE_SYSTEM}); {source}",
-                licence=licence,
+                licence=licences.LICENCE_BY_DOMAIN[domain],
                 root=str(base),
             )
         )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from baselines.files import file_digests
+from benchmarks.datasets import licences
 from benchmarks.datasets.base import Clip, DatasetError, domain_from_name, logger
 from benchmarks.datasets.download import download_file, verify_checksums
 from benchmarks.datasets.files import audio_duration_s, default_data_dir
@@ -216,11 +217,7 @@ def load_evalset(
                 transcript=text,
                 root=str(wav_dir),
                 source=f"SemantiCodec evaluation set (Zenodo {ZENODO_RECORD}): {wav.name}",
-                licence={
-                    "speech": "CC BY 4.0 (LibriTTS)",
-                    "sound": "YouTube audio (AudioSet; research use)",
-                    "music": "MUSDB18 (non-commercial research use)",
-                }[domain],
+                licence=licences.LICENCE_BY_DOMAIN[domain],
             )
         )
     report_missing(

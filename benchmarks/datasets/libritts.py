@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks.datasets import licences
 from benchmarks.datasets.base import Clip, DatasetError
 from benchmarks.datasets.files import audio_duration_s, read_transcript_file, require_dir
 from benchmarks.datasets.selection import as_tuple, deterministic_sample, report_missing
@@ -80,7 +81,7 @@ def load_libritts(
                     transcript=text,
                     labels=(f"speaker={speaker}",),
                     source=f"LibriTTS {subset_dir.name}",
-                    licence="CC BY 4.0",
+                    licence=licences.LIBRITTS,
                     root=str(base),
                     notes=(note,) if note else (),
                 )

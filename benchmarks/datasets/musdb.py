@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from benchmarks.datasets import licences
 from benchmarks.datasets.base import Clip, DatasetError, logger
 from benchmarks.datasets.files import require_dir
 from benchmarks.datasets.selection import as_tuple
@@ -199,7 +200,7 @@ def _clip(
         offset_s=offset_s,
         labels=(stem,),
         source=f"MUSDB18 {subset}: {src}",
-        licence="MUSDB18 (non-commercial research use)",
+        licence=licences.MUSDB18,
     )
 
 
