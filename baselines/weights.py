@@ -86,12 +86,16 @@ def huggingface_hub_cache_dir() -> Path:
 
 
 def huggingface_snapshot_files(repo_id: str, filename: str) -> list[Path]:
-    """Every cached copy of `filename` from model repo `repo_id` (``models--org--name/snapshots/*/``)."""
-    folder = huggingface_hub_cache_dir() / ("models--" + repo_id.replace("/", "--")) / "snapshots"
-    if not folder.is_dir():
-        return [folder / "<revision>" / filename]
-    found = sorted(folder.glob(f"*/{filename}"))
-    return found or [folder / "<revision>" / filename]
+    """The cached copy of `filename` from model repo `repo_id` at its ``main`` revision, as the hub's own
+    `try_to_load_from_cache` finds it; else the folder it would be in (``models--org--name/snapshots/<revision>/``),
+    for the message that lists the places looked in."""
+    from huggingface_hub import try_to_load_from_cache
+
+    cache = huggingface_hub_cache_dir()
+    found = try_to_load_from_cache(repo_id, filename, cache_dir=cache) if cache.is_dir() else None
+    if isinstance(found, str):
+        return [Path(found)]
+    return [cache / ("models--" + repo_id.replace("/", "--")) / "snapshots" / "<revision>" / filename]
 
 
 @dataclasses.dataclass(frozen=True)
