@@ -14,6 +14,7 @@ _PACKAGES = (
     "lowrate-codec-bench", "torch", "torchaudio", "numpy", "scipy", "soundfile", "pandas", "hydra-core",
     "encodec", "descript-audio-codec", "opuslib", "pycodec2", "lameenc", "visqol-python", "faster-whisper",
     "ctranslate2", "jiwer", "whisper-normalizer", "pesq", "pystoi", "speechmos", "onnxruntime", "resemblyzer",
+    "torchmetrics", "tabulate",
 )
 
 
