@@ -26,7 +26,7 @@ from typing import Any
 
 from baselines.base import CodecUnavailable
 from baselines.catalog import CodecSpec, builtin_specs, config_key
-from baselines.name_lookup import import_target, unknown_name
+from baselines.name_lookup import import_target, selection_items, unknown_name
 from baselines.system import System
 
 __all__ = [
@@ -120,12 +120,8 @@ def expand_codec_names(selection: str | Iterable[str]) -> list[str]:
     Order follows registration; duplicates are dropped; an unknown name raises KeyError with hints.
     """
     _ensure_catalog()
-    items = selection.split(",") if isinstance(selection, str) else list(selection)
     out: list[str] = []
-    for raw in items:
-        item = raw.strip()
-        if not item:
-            continue
+    for item in selection_items(selection):
         if item == "all":
             matches = list(_REGISTRY)
         elif _lookup(item) is not None:

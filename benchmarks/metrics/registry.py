@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
-from baselines.name_lookup import import_target, unknown_name
+from baselines.name_lookup import import_target, selection_items, unknown_name
 from benchmarks.config_schema import ConfigError
 from benchmarks.metrics.base import Metric
 from benchmarks.metrics.catalog import builtin_metrics
@@ -46,12 +46,8 @@ def metric_names() -> list[str]:
 def expand_metric_names(selection: str | list[str]) -> list[str]:
     """``"all"`` or ``"a,b"`` -> names; unknown names raise KeyError with suggestions."""
     _ensure_builtin()
-    items = selection.split(",") if isinstance(selection, str) else list(selection)
     out: list[str] = []
-    for raw in items:
-        item = raw.strip()
-        if not item:
-            continue
+    for item in selection_items(selection):
         names = list(_METRICS) if item == "all" else [item]
         for name in names:
             if name not in _METRICS:
