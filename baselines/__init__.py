@@ -1,4 +1,5 @@
-"""Codec adapters behind one interface (see `baselines.base.Codec`) and their registry."""
+"""Systems the benchmark scores (`baselines.system.System`: codec adapters, precomputed outputs, the
+original) and their registry."""
 
 from baselines.base import Codec, CodecInputError, CodecUnavailable, Encoded, Reconstruction
 from baselines.registry import (
@@ -11,15 +12,19 @@ from baselines.registry import (
     get_spec,
     register_codec,
 )
+from baselines.system import ClipAudio, System, SystemBase
 
 __all__ = [
     "Availability",
+    "ClipAudio",
     "Codec",
     "CodecInputError",
     "CodecSpec",
     "CodecUnavailable",
     "Encoded",
     "Reconstruction",
+    "System",
+    "SystemBase",
     "availability",
     "build_codec",
     "codec_names",

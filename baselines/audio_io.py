@@ -17,6 +17,7 @@ import dataclasses
 import errno
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -26,6 +27,7 @@ from baselines.dsp import resample
 from baselines.stream_integrity import truncation_problem
 
 __all__ = [
+    "AUDIO_EXTENSIONS",
     "MAX_ABS_SAMPLE",
     "MAX_DURATION_S",
     "MIN_DURATION_S",
@@ -33,7 +35,12 @@ __all__ = [
     "LoadedAudio",
     "check_readable_file",
     "load_audio",
+    "load_clip_audio",
 ]
+
+#: File extensions taken as audio (every one libsndfile >= 1.1 reads: WAV, FLAC, Ogg Vorbis/Opus, MP3,
+#: AIFF), in the order a stored output is looked for.
+AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif")
 
 #: Shorter clips cannot be scored meaningfully (ViSQOL, PESQ and the codecs' frames need more).
 MIN_DURATION_S = 0.25
@@ -204,3 +211,26 @@ def load_audio(
         mono = resample(torch.from_numpy(mono), file_rate, sample_rate).numpy()
         out_rate = sample_rate
     return LoadedAudio(mono.astype(np.float32, copy=False), int(out_rate), notes)
+
+
+def load_clip_audio(clip: Any, sample_rate: int | None = None, max_duration_s: float = MAX_DURATION_S) -> LoadedAudio:
+    """Read a dataset clip (a `benchmarks.datasets.Clip`: path, offset_s, duration_s, root, error, notes).
+
+    Honours its offset and duration, reads only inside its root, raises the loader's per-clip error
+    (`clip.error`) and puts the loader's notes (`clip.notes`) first.
+
+    Raises:
+        AudioInputError: naming the file and what is wrong.
+    """
+    if clip.error:
+        raise AudioInputError(clip.path, clip.error)
+    loaded = load_audio(
+        clip.path,
+        offset_s=clip.offset_s,
+        duration_s=clip.duration_s,
+        sample_rate=sample_rate,
+        max_duration_s=max_duration_s,
+        root=clip.root,
+    )
+    loaded.notes[:0] = list(clip.notes)
+    return loaded

@@ -12,27 +12,21 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import inspect
 import math
 from typing import Any
 
 import torch
 
+from baselines.availability import Unavailable
 from baselines.dsp import resample
+from baselines.padding import fit_length
+from baselines.system import ClipAudio, SystemBase
 
-__all__ = ["Codec", "Encoded", "CodecUnavailable", "CodecInputError", "Reconstruction"]
+__all__ = ["ClipAudio", "Codec", "Encoded", "CodecUnavailable", "CodecInputError", "Reconstruction"]
 
 
-class CodecUnavailable(RuntimeError):
-    """A codec configuration cannot run here (missing package or weights).
-
-    `reason` says what is missing; `remedy` is the exact command or file that would provide it.
-    """
-
-    def __init__(self, reason: str, remedy: str) -> None:
-        super().__init__(f"{reason}\n  remedy: {remedy}")
-        self.reason = reason
-        self.remedy = remedy
+class CodecUnavailable(Unavailable):
+    """A codec configuration cannot run here (missing package or weights): `reason` and `remedy`."""
 
 
 class CodecInputError(ValueError):
@@ -117,81 +111,11 @@ class Reconstruction:
     notes: list[str] = dataclasses.field(default_factory=list)
 
 
-class Codec(abc.ABC):
-    """Base class of every codec adapter.
+class Codec(SystemBase):
+    """Base class of every codec adapter: a `System` that encodes and decodes here.
 
-    Subclasses set the class or instance attributes below and implement `_encode` / `_decode`.
-
-    Attributes:
-        name: configuration name in the registry, e.g. ``"opus@6kbps"``.
-        family: codec family used to draw one curve per family, e.g. ``"opus"``.
-        sample_rate: native rate in Hz at which the codec runs.
-        frame_rate_hz: code frames per second (None for variable-frame classical codecs).
-        codebook_sizes: entries per codebook (empty for classical codecs).
-        nominal_bitrate_kbps: the bitrate the configuration claims.
-        weights: provenance of the weights: ``"pretrained:<file>"``, ``"none"`` for classical
-            codecs, or ``"random (TEST ONLY)"``; random weights are never used silently.
-        weight_files: paths of the files the weights were loaded from (empty when none); the
-            benchmark hashes their content, so results follow the weights, not their file names.
+    Subclasses set the facts of `SystemBase` and implement `_encode` / `_decode`.
     """
-
-    name: str = ""
-    family: str = ""
-    sample_rate: int = 16_000
-    frame_rate_hz: float | None = None
-    codebook_sizes: tuple[int, ...] = ()
-    nominal_bitrate_kbps: float = float("nan")
-    weights: str = "none"
-    weight_files: tuple[str, ...] = ()
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Codec:  # noqa: PYI034
-        # Remember the constructor arguments (defaults applied) so `info()` identifies the configuration
-        # completely, whatever the subclass chooses to report.
-        codec = super().__new__(cls)
-        codec._constructor_args = _resolved_arguments(cls, args, kwargs)
-        return codec
-
-    @classmethod
-    def check_available(cls, **kwargs: Any) -> None:
-        """Raise `CodecUnavailable` (reason + remedy) if this configuration cannot run here.
-
-        Called with the spec's constructor arguments before anything heavy is built; must be cheap
-        (look for packages and weight files, do not load models).
-        """
-
-    def clip_files(self, clip_id: str) -> list[str]:
-        """Files besides the weights that the reconstruction of `clip_id` is read from (default none).
-
-        A codec that replays stored outputs returns the stored file here; its content then becomes
-        part of that clip's result key, so replacing the file recomputes the clip.
-        """
-        return []
-
-    @property
-    def num_codebooks(self) -> int:
-        return len(self.codebook_sizes)
-
-    @property
-    def is_random_weights(self) -> bool:
-        return self.weights.startswith("random")
-
-    def info(self) -> dict[str, Any]:
-        """Everything needed to identify this configuration in a result row.
-
-        Includes the implementing class and every constructor argument (defaults applied), so two
-        configurations that differ in any setting never share results.
-        """
-        return {
-            "codec": self.name,
-            "codec_class": f"{type(self).__module__}:{type(self).__qualname__}",
-            "constructor_args": dict(getattr(self, "_constructor_args", {})),
-            "family": self.family,
-            "codec_sample_rate": self.sample_rate,
-            "frame_rate_hz": self.frame_rate_hz,
-            "codebook_sizes": list(self.codebook_sizes),
-            "nominal_bitrate_kbps": self.nominal_bitrate_kbps,
-            "weights": self.weights,
-        }
 
     # -- public API -------------------------------------------------------------------------
     @torch.inference_mode()
@@ -219,15 +143,15 @@ class Codec(abc.ABC):
         native = self._decode(encoded)
         if native.dim() == 3:
             native = native[:, 0]
-        native = _fit_length(native, encoded.extra["native_num_samples"])
+        native = fit_length(native, encoded.extra["native_num_samples"])
         out = resample(native, self.sample_rate, encoded.sample_rate)
-        return _fit_length(out, encoded.num_samples).to(torch.float32)
+        return fit_length(out, encoded.num_samples).to(torch.float32)
 
-    def reconstruct(self, waveform: torch.Tensor, sample_rate: int, clip_id: str) -> Reconstruction:
-        """Encode and decode one clip (Tensor[T]); `clip_id` is for codecs that look outputs up."""
-        encoded = self.encode(waveform, sample_rate)
+    def reconstruct(self, clip: ClipAudio) -> Reconstruction:
+        """Encode and decode one clip; the measured bitrate is that of the encoded payload."""
+        encoded = self.encode(clip.waveform, clip.sample_rate)
         decoded = self.decode(encoded)[0]
-        return Reconstruction(decoded, sample_rate, encoded, encoded.measured_bitrate_kbps()[0])
+        return Reconstruction(decoded, clip.sample_rate, encoded, encoded.measured_bitrate_kbps()[0])
 
     # -- adapter hooks ----------------------------------------------------------------------
     @abc.abstractmethod
@@ -237,29 +161,6 @@ class Codec(abc.ABC):
     @abc.abstractmethod
     def _decode(self, encoded: Encoded) -> torch.Tensor:
         """Encoded -> Tensor[B x T] (or [B x 1 x T]) at `self.sample_rate`; any length >= 0."""
-
-
-def _resolved_arguments(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Constructor arguments by name with defaults applied (``**kwargs`` flattened in)."""
-    try:
-        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
-    except (TypeError, ValueError):  # a wrong call: __init__ raises the real error
-        return {"args": list(args), **kwargs}
-    bound.apply_defaults()
-    params = inspect.signature(cls.__init__).parameters
-    resolved: dict[str, Any] = {}
-    for index, (name, value) in enumerate(bound.arguments.items()):
-        if index == 0:  # self
-            continue
-        kind = params[name].kind
-        if kind is inspect.Parameter.VAR_KEYWORD:
-            resolved.update(value)
-        elif kind is inspect.Parameter.VAR_POSITIONAL:
-            if value:
-                resolved[name] = list(value)
-        else:
-            resolved[name] = value
-    return resolved
 
 
 def _as_batch(waveform: torch.Tensor) -> torch.Tensor:
@@ -276,10 +177,3 @@ def _as_batch(waveform: torch.Tensor) -> torch.Tensor:
     if not torch.isfinite(waveform).all():
         raise CodecInputError("waveform contains NaN or Inf")
     return waveform.to(torch.float32)
-
-
-def _fit_length(x: torch.Tensor, length: int) -> torch.Tensor:
-    """Crop or zero-pad the last axis of Tensor[B x T] to `length`."""
-    if x.shape[-1] >= length:
-        return x[..., :length]
-    return torch.nn.functional.pad(x, (0, length - x.shape[-1]))

@@ -1,14 +1,14 @@
 """Scoring reconstructions that were decoded elsewhere (e.g. the SemantiCodec demo page).
 
-A `PrecomputedCodec` stands for one system whose outputs already exist as audio files in a folder,
-one per clip, named ``<clip_id>.<any audio extension>``. It does not encode or decode; its
+A `PrecomputedCodec` is a `baselines.system.System` whose outputs already exist as audio files in a
+folder, one per clip, named ``<clip_id>.<any audio extension>``. It has no encoder or decoder; its
 `reconstruct` loads the matching file, resamples it to the requested rate and fits its length to
 the reference (padding with silence or trimming, recorded as a note of the clip). Its bitrate comes
 from a systems table, not from a measurement, so the reconstruction's measured bitrate is None.
 
 `precomputed_specs(root, systems_csv)` turns a systems table (CSV with at least ``system`` and
 ``nominal_kbps`` or ``paper_kbps``; optional ``codec`` used as the plot family and ``notes``) into
-one `CodecSpec` per system whose folder is ``root/<system>``.
+one `CodecSpec` per system whose folder is ``root/<system>`` (the ``codec`` column is the spec's family).
 
 Names are names: a system is a plain folder name directly inside the root (``../x``, ``/abs`` or
 ``a/b`` make the system unavailable, with the reason), and a clip id is matched literally, never as a
@@ -24,20 +24,19 @@ from typing import Any
 
 import torch
 
-from baselines.audio_io import AudioInputError, check_readable_file, load_audio
-from baselines.base import Codec, CodecUnavailable, Encoded, Reconstruction
+from baselines.audio_io import AUDIO_EXTENSIONS, AudioInputError, check_readable_file, load_audio
+from baselines.base import CodecUnavailable, Reconstruction
+from baselines.padding import fit_length
 from baselines.registry import CodecSpec
+from baselines.system import ClipAudio, SystemBase
 
 __all__ = [
-    "AUDIO_EXTENSIONS",
     "PrecomputedCodec",
     "PrecomputedOutputMissing",
     "plain_name_problem",
     "precomputed_specs",
 ]
 
-#: File extensions tried, in this order, for a clip's reconstruction.
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".opus")
 
 
 class PrecomputedOutputMissing(FileNotFoundError):
@@ -61,26 +60,22 @@ def _clip_id_problem(clip_id: str) -> str | None:
     return None
 
 
-class PrecomputedCodec(Codec):
-    """Reconstructions read from `folder` (file stem == clip id).
+class PrecomputedCodec(SystemBase):
+    """A `System` whose reconstructions are read from `folder` (file stem == clip id); it has no encoder.
 
     Args:
         folder: directory holding one decoded file per clip.
         nominal_bitrate_kbps: the system's bitrate from its systems table.
-        family: curve the system belongs to (e.g. ``"encodec_24khz"``).
         system: the system's name in its table (for provenance).
         sample_rate: informational rate of the stored files in Hz (files are resampled on load anyway).
         root: the systems table's root; when given, `folder` must be ``root/<system>`` with `system` a
             plain name, and must resolve inside `root`.
     """
 
-    family = "precomputed"
-
     def __init__(
         self,
         folder: str,
         nominal_bitrate_kbps: float = float("nan"),
-        family: str = "precomputed",
         system: str = "",
         sample_rate: int = 16_000,
         root: str | None = None,
@@ -88,7 +83,6 @@ class PrecomputedCodec(Codec):
         self.check_available(folder=folder, root=root, system=system)
         self.folder = Path(folder).resolve()
         self.nominal_bitrate_kbps = float(nominal_bitrate_kbps)
-        self.family = family
         self.system = system or self.folder.name
         self.sample_rate = int(sample_rate)
         self.frame_rate_hz = None
@@ -144,44 +138,26 @@ class PrecomputedCodec(Codec):
         """The stored output of `clip_id`: its content is part of the clip's result key."""
         return [str(self.output_path(clip_id))]
 
-    def reconstruct(self, waveform: torch.Tensor, sample_rate: int, clip_id: str) -> Reconstruction:
-        """Load the stored reconstruction of `clip_id` at `sample_rate`, length fitted to `waveform` (Tensor[T])."""
-        path = self.output_path(clip_id)
+    def reconstruct(self, clip: ClipAudio) -> Reconstruction:
+        """Load the stored reconstruction of `clip.clip_id` at `clip.sample_rate`, length fitted to `clip.waveform`."""
+        sample_rate = clip.sample_rate
+        path = self.output_path(clip.clip_id)
         loaded = load_audio(path, sample_rate=sample_rate, min_duration_s=0.0, root=self.folder)
         decoded = torch.from_numpy(loaded.waveform)
         notes = [f"precomputed output: {note}" for note in loaded.notes]
-        length = waveform.shape[-1]
-        difference = decoded.shape[0] - length
+        difference = decoded.shape[0] - clip.waveform.shape[-1]
+        decoded = fit_length(decoded, clip.waveform.shape[-1])
         if difference > 0:
-            decoded = decoded[:length]
             notes.append(
                 f"precomputed output {difference} samples ({1000 * difference / sample_rate:.1f} ms) longer "
                 "than the reference: trimmed"
             )
         elif difference < 0:
-            decoded = torch.nn.functional.pad(decoded, (0, -difference))
             notes.append(
                 f"precomputed output {-difference} samples ({-1000 * difference / sample_rate:.1f} ms) shorter "
                 "than the reference: padded with silence"
             )
         return Reconstruction(decoded.to(torch.float32), sample_rate, encoded=None, bitrate_kbps=None, notes=notes)
-
-    def encode(self, waveform: torch.Tensor, sample_rate: int) -> Encoded:
-        raise NotImplementedError(
-            f"precomputed system {self.system!r} only replays stored outputs; call reconstruct(waveform, "
-            "sample_rate, clip_id) instead of encode/decode"
-        )
-
-    def decode(self, encoded: Encoded) -> torch.Tensor:
-        raise NotImplementedError(
-            f"precomputed system {self.system!r} only replays stored outputs; it has no decoder"
-        )
-
-    def _encode(self, waveform: torch.Tensor) -> Encoded:
-        raise NotImplementedError("precomputed outputs have no encoder")
-
-    def _decode(self, encoded: Encoded) -> torch.Tensor:
-        raise NotImplementedError("precomputed outputs have no decoder")
 
 
 def _float_or_nan(value: str | None) -> float:
@@ -233,7 +209,6 @@ def precomputed_specs(
             "folder": str(root / system),
             "root": str(root),
             "nominal_bitrate_kbps": kbps,
-            "family": family,
             "system": system,
         }
         notes = (row.get("notes") or "").strip()

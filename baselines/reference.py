@@ -8,22 +8,16 @@ from __future__ import annotations
 
 import torch
 
-from baselines.base import Codec, Encoded, Reconstruction
+from baselines.base import Reconstruction
+from baselines.system import ClipAudio, SystemBase
 
 __all__ = ["OriginalAudio"]
 
 
-class OriginalAudio(Codec):
-    """Returns the input unchanged; nothing is transmitted, so no bitrate is reported."""
+class OriginalAudio(SystemBase):
+    """A `System` that returns the input unchanged; nothing is transmitted, so no bitrate is reported."""
 
-    family = "reference"
     weights = "none"
 
-    def reconstruct(self, waveform: torch.Tensor, sample_rate: int, clip_id: str) -> Reconstruction:
-        return Reconstruction(waveform.detach().clone().to(torch.float32), sample_rate, None, None)
-
-    def _encode(self, waveform: torch.Tensor) -> Encoded:
-        raise NotImplementedError("the original audio is not encoded; use reconstruct()")
-
-    def _decode(self, encoded: Encoded) -> torch.Tensor:
-        raise NotImplementedError("the original audio is not decoded; use reconstruct()")
+    def reconstruct(self, clip: ClipAudio) -> Reconstruction:
+        return Reconstruction(clip.waveform.detach().clone().to(torch.float32), clip.sample_rate, None, None)

@@ -24,9 +24,10 @@ from collections.abc import Iterable, Iterator
 from importlib import metadata
 from typing import Any
 
-from baselines.base import Codec, CodecUnavailable
+from baselines.base import CodecUnavailable
 from baselines.catalog import CodecSpec, builtin_specs, config_key
-from baselines.lookup import import_target, unknown_name
+from baselines.name_lookup import import_target, selection_items, unknown_name
+from baselines.system import System
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -119,12 +120,8 @@ def expand_codec_names(selection: str | Iterable[str]) -> list[str]:
     Order follows registration; duplicates are dropped; an unknown name raises KeyError with hints.
     """
     _ensure_catalog()
-    items = selection.split(",") if isinstance(selection, str) else list(selection)
     out: list[str] = []
-    for raw in items:
-        item = raw.strip()
-        if not item:
-            continue
+    for item in selection_items(selection):
         if item == "all":
             matches = list(_REGISTRY)
         elif _lookup(item) is not None:
@@ -144,7 +141,7 @@ def resolve_target(target: str) -> Any:
     return import_target(target)
 
 
-def _load_class(target: str) -> type[Codec]:
+def _load_class(target: str) -> type[System]:
     return resolve_target(target)
 
 
@@ -172,8 +169,9 @@ def _import_remedy(target: str) -> str:
     return f"put the module of {target} on the Python path (PYTHONPATH) or install its package"
 
 
-def build_codec(name: str, **overrides: Any) -> Codec:
-    """Build configuration `name`; `overrides` replace constructor arguments of the spec.
+def build_codec(name: str, **overrides: Any) -> System:
+    """Build configuration `name` (a `System`: a codec, precomputed outputs, the original); `overrides`
+    replace constructor arguments of the spec. Its name and plot family are the configuration's.
 
     Raises:
         CodecUnavailable: when a package or weight file is missing (with the remedy).
@@ -185,7 +183,7 @@ def build_codec(name: str, **overrides: Any) -> Codec:
         raise CodecUnavailable(f"cannot import {spec.target}: {exc}", _import_remedy(spec.target)) from exc
     codec = cls(**{**dict(spec.kwargs), **overrides})
     codec.name = spec.name
-    codec.family = codec.family or spec.family
+    codec.family = spec.family
     return codec
 
 

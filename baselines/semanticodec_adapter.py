@@ -45,7 +45,6 @@ class SemantiCodecCodec(Codec):
         model_overrides: extra keyword arguments for `SemantiCodec.random` (tests: tiny sizes).
     """
 
-    family = "semanticodec"
     sample_rate = 16_000
 
     def __init__(

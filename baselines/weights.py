@@ -15,31 +15,50 @@ a `CheckpointError` naming the file, what is wrong with it and the format that w
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pickle
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from baselines.base import CodecUnavailable
+from semanticodec import RANDOM_WEIGHTS
+from semanticodec.checkpoints import state_dict_problems
 
 __all__ = [
     "RANDOM_WEIGHTS",
     "CheckpointError",
     "WeightFile",
+    "check_state_dict_keys",
     "dac_cache_dir",
     "describe_contents",
     "huggingface_hub_cache_dir",
     "huggingface_snapshot_files",
     "load_weights_only",
+    "seeded",
+    "state_dict_problems",
     "torch_hub_checkpoints_dir",
 ]
 
-#: Provenance label of a model built with random weights on explicit request.
-RANDOM_WEIGHTS = "random (TEST ONLY)"
+# RANDOM_WEIGHTS: the provenance label of a model built with random weights on explicit request. It is
+# defined once, in the standalone `semanticodec` package, and re-exported here for the adapters.
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run a block (model construction) under a fixed torch seed, restoring the global RNG after."""
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        torch.random.set_rng_state(state)
 
 
 def torch_hub_checkpoints_dir() -> Path:
@@ -67,12 +86,16 @@ def huggingface_hub_cache_dir() -> Path:
 
 
 def huggingface_snapshot_files(repo_id: str, filename: str) -> list[Path]:
-    """Every cached copy of `filename` from model repo `repo_id` (``models--org--name/snapshots/*/``)."""
-    folder = huggingface_hub_cache_dir() / ("models--" + repo_id.replace("/", "--")) / "snapshots"
-    if not folder.is_dir():
-        return [folder / "<revision>" / filename]
-    found = sorted(folder.glob(f"*/{filename}"))
-    return found or [folder / "<revision>" / filename]
+    """The cached copy of `filename` from model repo `repo_id` at its ``main`` revision, as the hub's own
+    `try_to_load_from_cache` finds it; else the folder it would be in (``models--org--name/snapshots/<revision>/``),
+    for the message that lists the places looked in."""
+    from huggingface_hub import try_to_load_from_cache
+
+    cache = huggingface_hub_cache_dir()
+    found = try_to_load_from_cache(repo_id, filename, cache_dir=cache) if cache.is_dir() else None
+    if isinstance(found, str):
+        return [Path(found)]
+    return [cache / ("models--" + repo_id.replace("/", "--")) / "snapshots" / "<revision>" / filename]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -226,3 +249,17 @@ def _unreadable(exc: BaseException) -> str:
     detail = next((line for line in lines if "Unsupported operand" in line), lines[0] if lines else "")
     detail = f": {detail[:200]}" if detail else ""
     return f"is not a readable PyTorch checkpoint, truncated or corrupt ({type(exc).__name__}{detail})"
+
+
+def check_state_dict_keys(module: torch.nn.Module, state: Any, where: str, expected_format: str) -> None:
+    """Raise `CheckpointError` (a ValueError) naming `where` when `state` is not a state dict of tensors
+    that fits `module` exactly (missing / unexpected keys and shape mismatches are listed)."""
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(
+            where, f"holds {describe_contents(state)}, not a state dict of tensors", expected_format
+        )
+    problems = state_dict_problems(module, state)
+    if problems:
+        raise CheckpointError(
+            where, "checkpoint does not match the model: " + "; ".join(problems), expected_format
+        )

@@ -22,14 +22,13 @@ import hashlib
 import io
 import json
 import logging
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import soundfile as sf
+
+from baselines.files import atomic_write
 
 __all__ = ["CacheCorrupt", "CacheEntry", "CachedReconstruction", "ReconstructionCache", "escape_name"]
 
@@ -190,28 +189,17 @@ class ReconstructionCache:
         sf.write(buffer, waveform, sample_rate, subtype="FLOAT", format="WAV")
         audio_data = buffer.getvalue()
         files: dict[str, Any] = {"audio": file_checksum(audio_data), "codes": None}
-        _atomic(entry.audio_path, lambda fh: fh.write(audio_data))
+        atomic_write(entry.audio_path, audio_data)
         if codes is not None:
             buffer = io.BytesIO()
             np.save(buffer, np.asarray(codes), allow_pickle=False)
             codes_data = buffer.getvalue()
             files["codes"] = file_checksum(codes_data)
-            _atomic(entry.codes_path, lambda fh: fh.write(codes_data))
+            atomic_write(entry.codes_path, codes_data)
         full_meta = {**meta, "identity": entry.identity(), "files": files}
         text = json.dumps(full_meta, default=str)
-        _atomic(entry.meta_path, lambda fh: fh.write(text.encode("utf-8")))
+        atomic_write(entry.meta_path, text)
         return CachedReconstruction(
             waveform, int(sample_rate), None if codes is None else np.asarray(codes), full_meta, entry.audio_path,
             entry.codes_path if codes is not None else None, files["audio"]["sha256"], files["audio"]["bytes"],
         )
-
-
-def _atomic(path: Path, write: Callable[[Any], Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

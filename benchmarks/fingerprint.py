@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from baselines.files import file_sha256
+
 __all__ = [
     "FINGERPRINT_HEX_DIGITS",
     "CodecFingerprint",
@@ -43,7 +45,6 @@ log = logging.getLogger(__name__)
 
 #: Hex digits kept from a sha256 in fingerprints (64 bits: collisions are not a practical concern).
 FINGERPRINT_HEX_DIGITS = 16
-_CHUNK_BYTES = 1 << 20
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
@@ -74,9 +75,9 @@ def canonical_json(value: Any) -> str:
     return json.dumps(_normalise(value), sort_keys=True, separators=(",", ":"), default=_plain)
 
 
-def digest(value: Any) -> str:
-    """`FINGERPRINT_HEX_DIGITS` hex digits of the sha256 of `canonical_json(value)`."""
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:FINGERPRINT_HEX_DIGITS]
+def digest(value: Any, hex_digits: int = FINGERPRINT_HEX_DIGITS) -> str:
+    """The first `hex_digits` hex digits of the sha256 of `canonical_json(value)`: the one JSON fingerprint."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:hex_digits]
 
 
 def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
@@ -137,7 +138,7 @@ class FileHasher:
             if row is not None:
                 self._memory[key] = row[0]
                 return row[0]
-        value = _hash_file(real)
+        value = file_sha256(real)
         if _stat_key(os.stat(real)) != before:
             # Changed while being read: use this hash once, remember nothing.
             return value
@@ -154,14 +155,6 @@ class FileHasher:
         if self._db is not None:
             self._db.close()
             self._db = None
-
-
-def _hash_file(path: str) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK_BYTES):
-            sha.update(chunk)
-    return sha.hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 import subprocess
 from pathlib import Path
+
+from baselines.availability import package_version
 
 __all__ = ["package_versions", "git_revision"]
 
@@ -13,17 +14,14 @@ _PACKAGES = (
     "lowrate-codec-bench", "torch", "torchaudio", "numpy", "scipy", "soundfile", "pandas", "hydra-core",
     "encodec", "descript-audio-codec", "opuslib", "pycodec2", "lameenc", "visqol-python", "faster-whisper",
     "ctranslate2", "jiwer", "whisper-normalizer", "pesq", "pystoi", "speechmos", "onnxruntime", "resemblyzer",
+    "torchmetrics", "tabulate",
 )
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of Python, the platform and the packages results depend on ('absent' if not installed)."""
+    """Versions of Python, the platform and the packages results depend on ('not installed' if absent)."""
     versions = {"python": platform.python_version(), "platform": platform.platform()}
-    for name in _PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "absent"
+    versions.update({name: package_version(name) for name in _PACKAGES})
     return versions
 
 

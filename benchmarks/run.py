@@ -37,7 +37,7 @@ from baselines.catalog import (
     spec_from_config,
     split_target,
 )
-from baselines.lookup import import_target, unknown_name
+from baselines.name_lookup import import_target, unknown_name
 from baselines.registry import (
     availability,
     build_codec,
@@ -51,7 +51,7 @@ from benchmarks.cache import ReconstructionCache
 from benchmarks.config_schema import ConfigError, validate_config
 from benchmarks.datasets.base import Clip, DatasetError, check_unique_ids, load_dataset
 from benchmarks.metrics.base import Metric, MetricOutput
-from benchmarks.metrics.registry import build_metric
+from benchmarks.metrics.registry import build_metric, check_output_names
 from benchmarks.provenance import git_revision, package_versions
 from benchmarks.report.build import build_report
 from benchmarks.report.listening import write_run_page
@@ -477,6 +477,7 @@ def run(cfg: DictConfig) -> int:
     named = _named_explicitly(str(cfg.codecs))
     codec_names, unavailable = select_codecs(cfg)
     metrics, failed_metrics = build_metrics(cfg)
+    check_output_names(metrics)
     notice = _print_unavailable(unavailable, failed_metrics)
     if notice:
         print(notice)

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from baselines.base import Codec
-from benchmarks.audio import MAX_DURATION_S, AudioInputError, LoadedAudio, load_clip_audio
+from baselines.audio_io import MAX_DURATION_S, AudioInputError, LoadedAudio, load_clip_audio
+from baselines.base import ClipAudio, Codec
 from benchmarks.cache import (
     CacheCorrupt,
     CachedReconstruction,
@@ -248,7 +248,7 @@ class Runner:
             summary.failed_clips += 1
 
     def _reconstruct(self, codec: Codec, clip: Clip, ref: LoadedAudio, entry: CacheEntry) -> CachedReconstruction:
-        recon = codec.reconstruct(torch.from_numpy(ref.waveform), ref.sample_rate, clip.clip_id)
+        recon = codec.reconstruct(ClipAudio(clip.clip_id, torch.from_numpy(ref.waveform), ref.sample_rate))
         waveform = recon.waveform.detach().cpu().numpy().astype(np.float32)
         if not np.isfinite(waveform).all():
             raise RuntimeError("codec produced NaN/Inf samples")

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _markdown(rows: list[dict], names: list[str], n_clips: int, tolerance: float) -> str:
-    from benchmarks.metrics.support import package_version
+    from baselines.availability import package_version
 
     by_system: dict[str, dict[str, dict]] = {}
     for row in rows:

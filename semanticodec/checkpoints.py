@@ -32,6 +32,7 @@ import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -53,6 +54,7 @@ __all__ = [
     "load_semantic_codebook",
     "load_state_dict_file",
     "repository_files",
+    "state_dict_problems",
 ]
 
 HF_REPO_ID = "haoheliu/SemantiCodec"
@@ -375,12 +377,10 @@ def classify_encoder_checkpoint_keys(keys: Iterable[str]) -> tuple[list[str], li
     return used, unused
 
 
-def load_checked_state_dict(module: nn.Module, state: Mapping[str, torch.Tensor], *, name: str) -> None:
-    """Load `state` (only the used keys) into `module` by assignment; any mismatch is an error.
+def state_dict_problems(module: nn.Module, state: Mapping[str, Any], max_examples: int = 5) -> list[str]:
+    """Missing / unexpected keys and shape mismatches of `state` against `module` (empty when it fits).
 
-    Raises:
-        CheckpointMismatchError: listing keys the checkpoint lacks, keys it has that the model does
-            not know, and keys whose shapes differ.
+    Each problem is one phrase with its count and up to `max_examples` examples.
     """
     expected = module.state_dict(keep_vars=True)
     missing = sorted(set(expected) - set(state))
@@ -388,13 +388,25 @@ def load_checked_state_dict(module: nn.Module, state: Mapping[str, torch.Tensor]
     wrong_shape = [
         f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
         for k in expected
-        if k in state and tuple(state[k].shape) != tuple(expected[k].shape)
+        if k in state and hasattr(state[k], "shape") and tuple(state[k].shape) != tuple(expected[k].shape)
     ]
-    if missing or unexpected or wrong_shape:
-        parts = []
-        for label, items in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", wrong_shape)):
-            if items:
-                shown = ", ".join(items[:12]) + (f" ... (+{len(items) - 12})" if len(items) > 12 else "")
-                parts.append(f"{label} ({len(items)}): {shown}")
-        raise CheckpointMismatchError(f"{name} checkpoint does not match the model: " + "; ".join(parts))
+    problems = []
+    for label, items, separator in (
+        ("missing keys", missing, ", "), ("unexpected keys", unexpected, ", "), ("shape mismatches", wrong_shape, "; ")
+    ):
+        if items:
+            problems.append(f"{len(items)} {label} (e.g. {separator.join(items[:max_examples])})")
+    return problems
+
+
+def load_checked_state_dict(module: nn.Module, state: Mapping[str, torch.Tensor], *, name: str) -> None:
+    """Load `state` (only the used keys) into `module` by assignment; any mismatch is an error.
+
+    Raises:
+        CheckpointMismatchError: listing keys the checkpoint lacks, keys it has that the model does
+            not know, and keys whose shapes differ.
+    """
+    problems = state_dict_problems(module, state, max_examples=12)
+    if problems:
+        raise CheckpointMismatchError(f"{name} checkpoint does not match the model: " + "; ".join(problems))
     module.load_state_dict(dict(state), strict=True, assign=True)

@@ -16,7 +16,6 @@ import math
 
 __all__ = [
     "ACOUSTIC_CODEBOOK_SIZE",
-    "PATCH_SAMPLES",
     "SAMPLE_RATE",
     "SEMANTIC_VOCAB_SIZES",
     "TOKEN_RATES",
@@ -28,10 +27,7 @@ __all__ = [
     "bitrate_kbps",
     "checkpoint_dirname",
     "encoder_config",
-    "frame_rate_hz",
-    "pairs_per_window",
     "semantic_codebook_filename",
-    "stack_factor",
 ]
 
 #: Audio rate in and out of the model (Hz).
@@ -43,8 +39,6 @@ ACOUSTIC_CODEBOOK_SIZE = 8192
 #: One encoder/decoder window: 10.24 s = 1024 Kaldi frames of 10 ms.
 WINDOW_SAMPLES = 163_840
 WINDOW_FBANK_FRAMES = 1024
-#: One AudioMAE patch column: 16 frames of 10 ms = 0.16 s.
-PATCH_SAMPLES = 2_560
 #: AudioMAE patch grid per window: 64 time x 8 frequency patches of 16 x 16 fbank bins.
 PATCH_GRID = (64, 8)
 #: Width of the sinusoidal position code appended to each condition row.
@@ -82,23 +76,6 @@ def _check(token_rate: int, semantic_vocab_size: int | None = None) -> None:
         raise ValueError(
             f"semantic_vocab_size must be one of {SEMANTIC_VOCAB_SIZES}, got {semantic_vocab_size!r}"
         )
-
-
-def stack_factor(token_rate: int) -> int:
-    """AudioMAE patches per token: 100 / token_rate."""
-    _check(token_rate)
-    return VARIANTS[token_rate].stack_factor
-
-
-def frame_rate_hz(token_rate: int) -> float:
-    """Token pairs per second (one semantic + one acoustic token each)."""
-    _check(token_rate)
-    return token_rate / 2
-
-
-def pairs_per_window(token_rate: int) -> int:
-    """Token pairs per 10.24 s window: 512 / stack factor."""
-    return 512 // stack_factor(token_rate)
 
 
 def bitrate_kbps(token_rate: int, semantic_vocab_size: int) -> float:

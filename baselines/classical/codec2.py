@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from baselines.base import Codec, Encoded
+from baselines.availability import require_package
+from baselines.base import Codec, CodecUnavailable, Encoded
 from baselines.classical._codec2_state import decode_frames
-from baselines.classical._pcm import from_int16, require_module, to_int16
+from baselines.classical.pcm import from_int16, to_int16
+from baselines.padding import pad_and_stack
 
 __all__ = ["CODEC2_MODES", "Codec2Codec"]
 
@@ -48,7 +50,6 @@ class Codec2Codec(Codec):
         compensate_delay: drop the codec's delay from the decoded signal (True) or keep it.
     """
 
-    family = "codec2"
     sample_rate = 8000
 
     def __init__(self, mode: str, compensate_delay: bool = True) -> None:
@@ -71,7 +72,7 @@ class Codec2Codec(Codec):
 
     @classmethod
     def check_available(cls, **kwargs: Any) -> None:
-        require_module("pycodec2", _REMEDY, "codec2")
+        require_package("pycodec2", _REMEDY, what="codec2", load=True, error=CodecUnavailable)
 
     def info(self) -> dict[str, Any]:
         return {**super().info(), "mode": self.mode, "bits_per_frame": self.bits_per_frame}
@@ -117,5 +118,4 @@ class Codec2Codec(Codec):
         for payload, num_frames in zip(encoded.payloads, encoded.extra["num_frames"]):
             pcm = decode_frames(self._mode_arg, self._unpack(payload, num_frames))
             outputs.append(from_int16(pcm[self.delay_samples :]))
-        length = max(o.shape[0] for o in outputs)
-        return torch.stack([torch.nn.functional.pad(o, (0, length - o.shape[0])) for o in outputs])
+        return pad_and_stack(outputs)

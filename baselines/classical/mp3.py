@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from baselines.base import Codec, Encoded
-from baselines.classical._pcm import require_module, to_int16
+from baselines.availability import require_package
+from baselines.base import Codec, CodecUnavailable, Encoded
+from baselines.classical.pcm import to_int16
 from baselines.dsp import resample
+from baselines.padding import pad_and_stack
 
 __all__ = ["LAME_TOTAL_DELAY_SAMPLES", "Mp3Codec"]
 
@@ -38,7 +40,6 @@ class Mp3Codec(Codec):
         compensate_delay: drop the encoder + decoder delay from the decoded signal.
     """
 
-    family = "mp3"
 
     def __init__(
         self, bitrate_kbps: int, sample_rate: int = 16_000, quality: int = 2, compensate_delay: bool = True
@@ -56,8 +57,8 @@ class Mp3Codec(Codec):
 
     @classmethod
     def check_available(cls, **kwargs: Any) -> None:
-        require_module("lameenc", _REMEDY, "mp3")
-        require_module("soundfile", _REMEDY, "mp3")
+        require_package("lameenc", _REMEDY, what="mp3", load=True, error=CodecUnavailable)
+        require_package("soundfile", _REMEDY, what="mp3", load=True, error=CodecUnavailable)
 
     def info(self) -> dict[str, Any]:
         return {**super().info(), "quality": self.quality, "decoder": "libsndfile (mpg123)"}
@@ -87,5 +88,4 @@ class Mp3Codec(Codec):
             if self.compensate_delay:
                 mono = mono[LAME_TOTAL_DELAY_SAMPLES:]
             outputs.append(resample(torch.from_numpy(mono.copy()), int(stream_rate), self.sample_rate))
-        length = max(o.shape[0] for o in outputs)
-        return torch.stack([torch.nn.functional.pad(o, (0, length - o.shape[0])) for o in outputs])
+        return pad_and_stack(outputs)

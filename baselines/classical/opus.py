@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from baselines.base import Codec, Encoded
-from baselines.classical._pcm import require_module
+from baselines.availability import require_package
+from baselines.base import Codec, CodecUnavailable, Encoded
+from baselines.padding import pad_and_stack
 
 __all__ = ["OpusCodec", "pack_lengths", "unpack_packets"]
 
@@ -73,7 +74,6 @@ class OpusCodec(Codec):
         complexity: encoder complexity 0-10.
     """
 
-    family = "opus"
 
     def __init__(
         self,
@@ -106,7 +106,7 @@ class OpusCodec(Codec):
 
     @classmethod
     def check_available(cls, **kwargs: Any) -> None:
-        require_module("opuslib", _REMEDY, "opus")
+        require_package("opuslib", _REMEDY, what="opus", load=True, error=CodecUnavailable)
 
     def info(self) -> dict[str, Any]:
         return {
@@ -159,5 +159,4 @@ class OpusCodec(Codec):
             ]
             y = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
             outputs.append(torch.from_numpy(y[lookahead:].copy()))
-        length = max(o.shape[0] for o in outputs)
-        return torch.stack([torch.nn.functional.pad(o, (0, length - o.shape[0])) for o in outputs])
+        return pad_and_stack(outputs)

@@ -21,16 +21,19 @@ from typing import Any
 
 import torch
 
-from baselines.base import Codec, Encoded
-from baselines.neural._common import check_state_dict_keys, pad_to_multiple, require_package, seeded
+from baselines.availability import require_package
+from baselines.base import Codec, CodecUnavailable, Encoded
+from baselines.padding import pad_to_multiple
 from baselines.representation import check_layers, representation_input
 from baselines.weights import (
     RANDOM_WEIGHTS,
     CheckpointError,
     WeightFile,
+    check_state_dict_keys,
     dac_cache_dir,
     describe_contents,
     load_weights_only,
+    seeded,
 )
 
 __all__ = ["DAC_16KHZ_CHECKPOINT", "DAC_16KHZ_KWARGS", "DAC_WEIGHTS_FORMAT", "DacCodec", "dac_weight_file"]
@@ -95,7 +98,6 @@ class DacCodec(Codec):
         seed: seed for random weights.
     """
 
-    family = "dac"
 
     def __init__(
         self,
@@ -128,7 +130,7 @@ class DacCodec(Codec):
 
     @staticmethod
     def _locate(checkpoint: str | None, random_weights: bool) -> Path | None:
-        require_package("dac", "dac", _PACKAGE_REMEDY)
+        require_package("dac", _PACKAGE_REMEDY, what="dac", error=CodecUnavailable)
         if random_weights:
             return None
         return dac_weight_file().locate(checkpoint)

@@ -17,16 +17,19 @@ from typing import Any
 
 import torch
 
+from baselines.availability import require_package
 from baselines.base import Codec, CodecUnavailable, Encoded
-from baselines.neural._common import (
-    check_state_dict_keys,
-    pad_to_multiple,
-    require_package,
-    seeded,
-    sha256_prefix,
-)
+from baselines.files import file_sha256
+from baselines.padding import pad_to_multiple
 from baselines.representation import check_layers, representation_input
-from baselines.weights import RANDOM_WEIGHTS, WeightFile, load_weights_only, torch_hub_checkpoints_dir
+from baselines.weights import (
+    RANDOM_WEIGHTS,
+    WeightFile,
+    check_state_dict_keys,
+    load_weights_only,
+    seeded,
+    torch_hub_checkpoints_dir,
+)
 
 __all__ = [
     "ENCODEC_24KHZ_CHECKPOINT",
@@ -76,7 +79,6 @@ class EncodecCodec(Codec):
         seed: seed for random weights.
     """
 
-    family = "encodec"
     sample_rate = _SAMPLE_RATE
 
     def __init__(
@@ -117,7 +119,7 @@ class EncodecCodec(Codec):
 
     @staticmethod
     def _locate(repository: str | None, checkpoint: str | None, random_weights: bool) -> Path | None:
-        require_package("encodec", "encodec", _PACKAGE_REMEDY)
+        require_package("encodec", _PACKAGE_REMEDY, what="encodec", error=CodecUnavailable)
         if random_weights:
             return None
         if repository is not None and checkpoint is not None:
@@ -171,7 +173,7 @@ def _load_verified(path: Path) -> Any:
     """
     if path.name == ENCODEC_24KHZ_CHECKPOINT:
         expected = path.stem.split("-")[-1]
-        actual = sha256_prefix(path, len(expected))
+        actual = file_sha256(path, len(expected))
         if actual != expected:
             raise CodecUnavailable(
                 f"encodec: {path} is corrupt or incomplete (sha256 prefix {actual}, expected {expected} "

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from baselines.base import Codec, Encoded
-from baselines.neural._common import pad_to_multiple, seeded, state_dict_problems
+from baselines.padding import pad_to_multiple
 from baselines.representation import check_layers, representation_input
 from baselines.weights import (
     RANDOM_WEIGHTS,
@@ -40,6 +40,8 @@ from baselines.weights import (
     huggingface_hub_cache_dir,
     huggingface_snapshot_files,
     load_weights_only,
+    seeded,
+    state_dict_problems,
 )
 
 __all__ = [
@@ -398,7 +400,6 @@ class HiFiCodecCodec(Codec):
         seed: seed for random weights.
     """
 
-    family = "hificodec"
 
     def __init__(
         self,

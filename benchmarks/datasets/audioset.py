@@ -15,16 +15,12 @@ import csv
 import re
 from pathlib import Path
 
+from baselines.audio_io import AUDIO_EXTENSIONS
+from benchmarks.datasets import licences
 from benchmarks.datasets.base import Clip, DatasetError
-from benchmarks.datasets.common import (
-    AUDIO_EXTENSIONS,
-    audio_duration_s,
-    deterministic_sample,
-    find_audio_files,
-    report_missing,
-    require_dir,
-)
+from benchmarks.datasets.files import audio_duration_s, find_audio_files, require_dir
 from benchmarks.datasets.records import clip_record
+from benchmarks.datasets.selection import deterministic_sample, report_missing
 
 __all__ = ["load_audioset", "read_class_labels", "read_segments_csv"]
 
@@ -167,7 +163,7 @@ def load_audioset(
                 offset_s=offset_s,
                 labels=[names.get(m, m) for m in row["label_ids"]],
                 source=f"AudioSet {seg_path.name}: YouTube {ytid} {row['start_s']:.3f}-{row['end_s']:.3f} s",
-                licence="YouTube audio (AudioSet; research use)",
+                licence=licences.AUDIOSET,
             )
         )
     message = report_missing(

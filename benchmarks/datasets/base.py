@@ -2,28 +2,32 @@
 
 A dataset loader turns a folder in a dataset's official layout into a list of `Clip` records; it
 reads only metadata (paths, transcripts, labels, durations), never decodes whole corpora. Audio is
-read later by `benchmarks.audio.load_clip_audio`, which honours `offset_s` / `duration_s`.
+read later by `baselines.audio_io.load_clip_audio`, which honours `offset_s` / `duration_s`.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from baselines.lookup import import_target, unknown_name
+from baselines.name_lookup import import_target, unknown_name
 
 __all__ = [
     "DOMAINS",
     "TABLE_II_DOMAIN_ORDER",
+    "DOMAIN_PREFIXES",
     "Clip",
     "DatasetError",
     "check_unique_ids",
     "dataset_names",
+    "domain_from_name",
     "load_dataset",
+    "logger",
     "read_manifest",
     "register_dataset",
     "write_manifest",
@@ -33,6 +37,20 @@ __all__ = [
 DOMAINS: tuple[str, ...] = ("speech", "sound", "music")
 #: `DOMAINS` in the column order of the paper's Table II (general sound, music, speech).
 TABLE_II_DOMAIN_ORDER: tuple[str, ...] = tuple(DOMAINS[i] for i in (1, 2, 0))
+
+#: File-name prefixes of the paper's evaluation set and demo page -> domain.
+DOMAIN_PREFIXES: dict[str, str] = {"libritts_": "speech", "audioset_": "sound", "musdb_": "music"}
+
+#: The logger of the dataset loaders.
+logger = logging.getLogger("benchmarks.datasets")
+
+
+def domain_from_name(name: str) -> str | None:
+    """Domain of a paper-style file name (`libritts_*`, `audioset_*`, `musdb_*`), else None."""
+    for prefix, domain in DOMAIN_PREFIXES.items():
+        if name.startswith(prefix):
+            return domain
+    return None
 
 
 class DatasetError(ValueError):

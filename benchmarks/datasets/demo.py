@@ -8,7 +8,8 @@ Local layouts accepted:
 
 The demo page's system table (folder name, codec family, bitrate, and through `codec` + `paper_kbps` the
 row of the paper's Table II it reproduces) is a published fact and ships with the package as
-`demo_systems.csv`; a `systems.csv` in the demo folder overrides it (`demo_systems_table`).
+`demo_systems.csv`; a `systems.csv` in the demo folder overrides it (`demo_systems_table`). The
+systems are scored as precomputed outputs (`baselines.precomputed.precomputed_specs` reads the table).
 
 Online, `download=True` fetches `audio/groundtruth/` (and, if asked, system folders) of the public GitHub
 repository haoheliu/SemantiCodec through the GitHub contents API.
@@ -22,39 +23,28 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchmarks.datasets.base import Clip, DatasetError
-from benchmarks.datasets.common import (
-    as_tuple,
-    default_data_dir,
-    deterministic_sample,
-    domain_from_name,
-    download_file,
-    logger,
-    require_dir,
-)
+from baselines.audio_io import AUDIO_EXTENSIONS
+from benchmarks.datasets import licences
+from benchmarks.datasets.base import Clip, DatasetError, domain_from_name, logger
+from benchmarks.datasets.download import download_file
+from benchmarks.datasets.files import default_data_dir, require_dir
 from benchmarks.datasets.records import clip_record
+from benchmarks.datasets.selection import as_tuple, deterministic_sample
 
 __all__ = [
     "DEMO_REPO",
     "REFERENCE_SYSTEM",
     "SHIPPED_SYSTEMS_CSV",
-    "demo_systems",
     "demo_systems_table",
     "download_demo",
     "load_demo",
-    "reconstruction_path",
 ]
 
 DEMO_REPO = "haoheliu/SemantiCodec"
 REFERENCE_SYSTEM = "groundtruth"
 CONTENTS_API = "https://api.github.com/repos/{repo}/contents/audio/{system}"
-_EXTS = (".flac", ".wav")
 _DOMAIN_ALIASES = {"general_sound": "sound", "sound": "sound", "speech": "speech", "music": "music"}
-_SOURCES = {
-    "speech": ("LibriTTS test-clean", "CC BY 4.0"),
-    "sound": ("AudioSet evaluation set", "YouTube audio (AudioSet; research use)"),
-    "music": ("MUSDB18 test set", "MUSDB18 (non-commercial research use)"),
-}
+_SOURCES = {"speech": "LibriTTS test-clean", "sound": "AudioSet evaluation set", "music": "MUSDB18 test set"}
 #: The demo page's systems (folder, codec, bitrates, tokens/s, native rate, notes), shipped with the package.
 SHIPPED_SYSTEMS_CSV = Path(__file__).with_name("demo_systems.csv")
 LAYOUT = "groundtruth/<name>.flac|wav (+ manifest.csv), or files named libritts_*, audioset_*, musdb_*"
@@ -82,7 +72,7 @@ def download_demo(
                 f"on GitHub; without network access copy it into {root / system}"
             ) from None
         wanted = [
-            e for e in entries if str(e.get("name", "")).lower().endswith(_EXTS) and e.get("download_url")
+            e for e in entries if str(e.get("name", "")).lower().endswith(AUDIO_EXTENSIONS) and e.get("download_url")
         ]
         if not wanted:
             raise DatasetError(f"{url}: no audio files listed")
@@ -96,7 +86,7 @@ def download_demo(
 
 def _reference_files(base: Path) -> tuple[Path, list[Path]]:
     ref_dir = base / REFERENCE_SYSTEM if (base / REFERENCE_SYSTEM).is_dir() else base
-    files = sorted(p for p in ref_dir.iterdir() if p.suffix.lower() in _EXTS and domain_from_name(p.name))
+    files = sorted(p for p in ref_dir.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS and domain_from_name(p.name))
     return ref_dir, files
 
 
@@ -164,7 +154,7 @@ def load_demo(
         domain = domain_of.get(name) or domain_from_name(name)
         if keep and domain not in keep:
             continue
-        source, licence = _SOURCES[domain]
+        source = _SOURCES[domain]
         clips.append(
             clip_record(
                 name,
@@ -175,7 +165,7 @@ def load_demo(
                 transcript=texts.get(name) if domain == "speech" else None,
                 labels=(name.split("_")[-1].lstrip("0123456789"),) if domain == "music" else (),
                 source=f"SemantiCodec demo page ({DEMO_REPO} audio/{REFERENCE_SYSTEM}); {source}",
-                licence=licence,
+                licence=licences.LICENCE_BY_DOMAIN[domain],
             )
         )
     if not clips:
@@ -183,78 +173,7 @@ def load_demo(
     return deterministic_sample(clips, num_clips, seed, key=lambda c: c.clip_id)
 
 
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def demo_systems_table(root: str | Path) -> Path:
     """The systems table of a demo folder: its own `systems.csv` when present, else the shipped one."""
     own = Path(root).expanduser() / "systems.csv"
     return own if own.is_file() else SHIPPED_SYSTEMS_CSV
-
-
-def demo_systems(root: str | Path, include_reference: bool = False) -> list[dict[str, Any]]:
-    """The reconstruction systems present in a demo folder.
-
-    Returns one dict per system folder that exists, in systems-table order (`demo_systems_table`):
-    system, path (absolute folder), codec, nominal_kbps, paper_kbps, tokens_per_s, frame_rate_hz,
-    native_sample_rate, notes, num_files. Reconstructions are `<path>/<clip_id>.flac|wav`. Folders the
-    table does not list follow in name order with the bitrate fields None. Rows whose system is not a
-    plain folder name directly inside `root` are skipped with a warning.
-    """
-    from baselines.precomputed import plain_name_problem
-
-    base = require_dir(root, LAYOUT)
-    table = demo_systems_table(base)
-    with open(table, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or "system" not in reader.fieldnames:
-            raise DatasetError(f"{table}: expected a 'system' column, got {reader.fieldnames}")
-        rows = list(reader)
-    listed = {row["system"] for row in rows}
-    rows += [{"system": d.name} for d in sorted(base.iterdir()) if d.is_dir() and d.name not in listed]
-    systems = []
-    for row in rows:
-        name = row["system"] or ""
-        problem = plain_name_problem(name)
-        folder = base / name
-        if problem is None and not folder.resolve().is_relative_to(base):
-            problem = f"folder {folder} resolves outside {base}"
-        if problem is not None:
-            logger.warning("%s: system %s; not read", table, problem)
-            continue
-        if not folder.is_dir() or (name == REFERENCE_SYSTEM and not include_reference):
-            continue
-        num_files = sum(1 for p in folder.iterdir() if p.suffix.lower() in _EXTS)
-        if num_files == 0:
-            continue
-        rate = _float(row.get("native_sample_rate"))
-        systems.append(
-            {
-                "system": name,
-                "path": str(folder),
-                "codec": row.get("codec") or None,
-                "nominal_kbps": _float(row.get("nominal_kbps")),
-                "paper_kbps": _float(row.get("paper_kbps")),
-                "tokens_per_s": _float(row.get("tokens_per_s")),
-                "frame_rate_hz": _float(row.get("frame_rate_hz")),
-                "native_sample_rate": int(rate) if rate else None,
-                "notes": row.get("notes", ""),
-                "num_files": num_files,
-            }
-        )
-    return systems
-
-
-def reconstruction_path(system_path: str | Path, clip_id: str) -> Path | None:
-    """The reconstruction of `clip_id` (a literal name) in a system folder from `demo_systems` (FLAC or
-    WAV), or None; a file that leads outside the folder is never returned."""
-    folder = Path(system_path).resolve()
-    for ext in _EXTS:
-        path = folder / f"{clip_id}{ext}"
-        if path.is_file() and path.resolve().is_relative_to(folder):
-            return path
-    return None

@@ -24,9 +24,10 @@ import sys
 from pathlib import Path
 
 from benchmarks.datasets.base import Clip, DatasetError, read_manifest
-from benchmarks.datasets.common import as_tuple, default_data_dir
 from benchmarks.datasets.embedded_corpus.build import build_embedded, is_current
 from benchmarks.datasets.embedded_corpus.recipe import load_recipe
+from benchmarks.datasets.files import default_data_dir
+from benchmarks.datasets.selection import as_tuple
 
 __all__ = ["load_embedded"]
 

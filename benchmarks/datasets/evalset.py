@@ -17,19 +17,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchmarks.datasets.base import Clip, DatasetError
-from benchmarks.datasets.common import (
-    as_tuple,
-    default_data_dir,
-    deterministic_sample,
-    domain_from_name,
-    download_file,
-    file_checksums,
-    logger,
-    report_missing,
-    verify_checksums,
-)
+from baselines.files import file_digests
+from benchmarks.datasets import licences
+from benchmarks.datasets.base import Clip, DatasetError, domain_from_name, logger
+from benchmarks.datasets.download import download_file, verify_checksums
+from benchmarks.datasets.files import default_data_dir
 from benchmarks.datasets.records import clip_record
+from benchmarks.datasets.selection import as_tuple, deterministic_sample, report_missing
 
 __all__ = [
     "TAR_NAME",
@@ -80,7 +74,7 @@ def download_evalset(
     tar_path = root / TAR_NAME
     if not tar_path.is_file():
         download_file(url, tar_path)
-    computed = file_checksums(tar_path)
+    computed = file_digests(tar_path, ("md5", "sha256"))
     listed_md5 = zenodo_file_md5(TAR_NAME, api_url) if api_url else None
     record = {
         "file": TAR_NAME,
@@ -223,11 +217,7 @@ def load_evalset(
                 root=wav_dir,
                 transcript=text,
                 source=f"SemantiCodec evaluation set (Zenodo {ZENODO_RECORD}): {wav.name}",
-                licence={
-                    "speech": "CC BY 4.0 (LibriTTS)",
-                    "sound": "YouTube audio (AudioSet; research use)",
-                    "music": "MUSDB18 (non-commercial research use)",
-                }[domain],
+                licence=licences.LICENCE_BY_DOMAIN[domain],
             )
         )
     report_missing(

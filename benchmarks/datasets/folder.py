@@ -17,17 +17,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from baselines.audio_io import AUDIO_EXTENSIONS
 from benchmarks.datasets.base import DOMAINS, Clip, DatasetError
-from benchmarks.datasets.common import (
-    AUDIO_EXTENSIONS,
-    as_tuple,
-    deterministic_sample,
-    list_audio_entries,
-    read_transcript_file,
-    report_missing,
-    require_dir,
-)
+from benchmarks.datasets.files import list_audio_entries, read_transcript_file, require_dir
 from benchmarks.datasets.records import clip_record
+from benchmarks.datasets.selection import as_tuple, deterministic_sample, report_missing
 
 __all__ = ["load_folder"]
 

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks.datasets import licences
 from benchmarks.datasets.base import Clip, DatasetError
-from benchmarks.datasets.common import (
-    as_tuple,
-    audio_duration_s,
-    deterministic_sample,
-    read_transcript_file,
-    report_missing,
-    require_dir,
-)
+from benchmarks.datasets.files import audio_duration_s, read_transcript_file, require_dir
 from benchmarks.datasets.records import clip_record
+from benchmarks.datasets.selection import as_tuple, deterministic_sample, report_missing
 
 __all__ = ["LAYOUT", "load_libritts"]
 
@@ -88,7 +83,7 @@ def load_libritts(
                     transcript=text,
                     labels=f"speaker={speaker}",
                     source=f"LibriTTS {subset_dir.name}",
-                    licence="CC BY 4.0",
+                    licence=licences.LIBRITTS,
                     notes=[note],
                 )
             )

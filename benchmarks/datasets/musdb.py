@@ -4,9 +4,9 @@ Layouts:
 - HQ (WAV): `<root>/<subset>/<track>/{mixture,vocals,drums,bass,other}.wav`. Clips point into these
   files through `offset_s` / `duration_s`.
 - Stems (`.stem.mp4`, the original MUSDB18): `<root>/<subset>/<track>.stem.mp4`, five AAC streams in the
-  order mixture, drums, bass, other, vocals. Streams are decoded with the `ffmpeg` command-line tool
-  (Debian package `ffmpeg`, called as a subprocess), and only the chosen segment is written, as 16-bit WAV,
-  into `cache_dir`; clips point at those files.
+  order mixture, drums, bass, other, vocals. Streams are read with `stempeg` (extra `musdb`), which runs
+  the `ffmpeg` / `ffprobe` command-line tools (Debian package `ffmpeg`) locally, and only the chosen
+  segment is written, as 16-bit WAV, into `cache_dir`; clips point at those files.
 
 Segment choice: candidate starts on a `hop_s` grid; a candidate is non-silent when at least
 `min_active_fraction` of its 100 ms frames have an RMS above `silence_db` dBFS. The start is drawn from the
@@ -16,18 +16,20 @@ independent of which other tracks are present. A stem with no non-silent window 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from benchmarks.datasets.base import Clip, DatasetError
-from benchmarks.datasets.common import as_tuple, logger, require_dir
+from benchmarks.datasets import licences
+from benchmarks.datasets.base import Clip, DatasetError, logger
+from benchmarks.datasets.files import require_dir
 from benchmarks.datasets.records import clip_record
+from benchmarks.datasets.selection import as_tuple
 
 __all__ = ["STEMS", "STEM_STREAMS", "choose_segment", "load_musdb18"]
 
@@ -70,50 +72,26 @@ def choose_segment(
     return round(int(rng.choice(list(good))) * frame / sample_rate, 6)
 
 
-def _ffprobe_audio_streams(path: Path) -> list[dict]:
-    cmd = [
-        "ffprobe",
-        "-v",
-        "error",
-        "-select_streams",
-        "a",
-        "-show_entries",
-        "stream=index,sample_rate,channels",
-        "-of",
-        "json",
-        str(path),
-    ]
-    out = subprocess.run(cmd, check=False, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise DatasetError(f"{path}: ffprobe cannot read it ({out.stderr.strip()[:200]})")
-    return json.loads(out.stdout).get("streams", [])
+def _stem_streams(path: Path) -> list[tuple[int, int]]:
+    """(sample rate, channels) of each audio stream of a .stem.mp4, read by `stempeg` (ffprobe)."""
+    import stempeg
+
+    try:
+        info = stempeg.Info(str(path))
+    except Exception as exc:  # noqa: BLE001 - stempeg raises ffmpeg's and its own errors
+        raise DatasetError(f"{path}: ffprobe cannot read it ({str(exc).strip()[:200]})") from None
+    return [(int(info.sample_rate(i)), int(info.channels(i))) for i in range(info.nb_audio_streams)]
 
 
-def _decode_stream(path: Path, stream: int, sample_rate: int, channels: int) -> np.ndarray:
-    """Decode audio stream `stream` of `path` with ffmpeg: float32 ndarray[T x C]."""
-    cmd = [
-        "ffmpeg",
-        "-v",
-        "error",
-        "-nostdin",
-        "-i",
-        str(path),
-        "-map",
-        f"0:a:{stream}",
-        "-f",
-        "f32le",
-        "-acodec",
-        "pcm_f32le",
-        "-ar",
-        str(sample_rate),
-        "-ac",
-        str(channels),
-        "-",
-    ]
-    out = subprocess.run(cmd, check=False, capture_output=True)
-    if out.returncode != 0:
-        raise DatasetError(f"{path}: ffmpeg cannot decode stream {stream} ({out.stderr.decode()[:200]})")
-    return np.frombuffer(out.stdout, dtype=np.float32).reshape(-1, channels)
+def _decode_stream(path: Path, stream: int, sample_rate: int) -> np.ndarray:
+    """Decode audio stream `stream` of `path` with `stempeg` (ffmpeg): float32 ndarray[T x C]."""
+    import stempeg
+
+    try:
+        audio, _ = stempeg.read_stems(str(path), stem_id=stream, sample_rate=sample_rate, dtype=np.float32)
+    except Exception as exc:  # noqa: BLE001 - stempeg raises ffmpeg's and its own errors
+        raise DatasetError(f"{path}: ffmpeg cannot decode stream {stream} ({str(exc).strip()[:200]})") from None
+    return np.asarray(audio, dtype=np.float32).reshape(audio.shape[0], -1)
 
 
 def _track_dirs(subset_dir: Path) -> list[Path]:
@@ -178,6 +156,11 @@ def load_musdb18(
                 f"{subset_dir}: reading .stem.mp4 files needs ffmpeg and ffprobe on PATH "
                 "(Debian: apt-get install ffmpeg), or convert the set to the HQ WAV layout"
             )
+        if importlib.util.find_spec("stempeg") is None:
+            raise DatasetError(
+                f"{subset_dir}: reading .stem.mp4 files needs the Python package stempeg "
+                "(pip install stempeg==0.2.6, extra `musdb`), or convert the set to the HQ WAV layout"
+            )
         for stem_file in stem_files[:num_tracks]:
             clips += _stem_mp4_track(
                 stem_file, subset, wanted, segment_s, seed, silence_db, min_active_fraction, out_dir
@@ -199,7 +182,7 @@ def _clip(
         offset_s=offset_s,
         labels=stem,
         source=f"MUSDB18 {subset}: {src}",
-        licence="MUSDB18 (non-commercial research use)",
+        licence=licences.MUSDB18,
     )
 
 
@@ -241,7 +224,7 @@ def _hq_track(
 
 def _stem_mp4_track(stem_file, subset, wanted, segment_s, seed, silence_db, min_active_fraction, out_dir):
     track = stem_file.name[: -len(".stem.mp4")]
-    streams = _ffprobe_audio_streams(stem_file)
+    streams = _stem_streams(stem_file)
     if len(streams) < len(STEM_STREAMS):
         raise DatasetError(
             f"{stem_file}: {len(streams)} audio streams; a MUSDB18 .stem.mp4 has 5 "
@@ -250,7 +233,7 @@ def _stem_mp4_track(stem_file, subset, wanted, segment_s, seed, silence_db, min_
     clips = []
     for stem in wanted:
         index = STEM_STREAMS[stem]
-        rate, channels = int(streams[index]["sample_rate"]), int(streams[index]["channels"])
+        rate = streams[index][0]
         rng = random.Random(f"{seed}:{track}:{stem}")
         out = out_dir / subset / track / f"{stem}_seed{seed}_{segment_s:g}s.wav"
         meta_path = out.with_suffix(".json")
@@ -267,7 +250,7 @@ def _stem_mp4_track(stem_file, subset, wanted, segment_s, seed, silence_db, min_
         if meta.get("key") == key:
             start, duration = meta["offset_s"], meta["duration_s"]
         else:
-            data = _decode_stream(stem_file, index, rate, channels)
+            data = _decode_stream(stem_file, index, rate)
             start = choose_segment(
                 data.mean(axis=1),
                 rate,

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Literal
 
 from benchmarks.datasets.base import Clip
-from benchmarks.datasets.common import as_tuple, audio_duration_s
+from benchmarks.datasets.files import audio_duration_s
+from benchmarks.datasets.selection import as_tuple
 
 __all__ = ["clip_record"]
 

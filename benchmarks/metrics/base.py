@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import hashlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from baselines.availability import Unavailable
 from benchmarks.datasets.base import DOMAINS, Clip
+from benchmarks.fingerprint import digest
 
-__all__ = ["Metric", "MetricError", "MetricOutput", "ScoreItem", "fingerprint"]
+__all__ = ["Metric", "MetricError", "MetricOutput", "MetricUnavailable", "ScoreItem", "fingerprint"]
 
 
 class MetricError(RuntimeError):
     """This clip cannot be scored by this metric; the message is recorded as the reason."""
+
+
+class MetricUnavailable(Unavailable, MetricError):
+    """A metric configuration cannot run here (missing package or model file): `reason` and `remedy`."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +106,5 @@ class Metric(abc.ABC):
 
 
 def fingerprint(provenance: dict[str, Any]) -> str:
-    """Short stable hash of a provenance dict (keys sorted)."""
-    blob = json.dumps(provenance, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:12]
+    """Short stable hash of a provenance dict (12 hex digits of `benchmarks.fingerprint.digest`)."""
+    return digest(provenance, 12)

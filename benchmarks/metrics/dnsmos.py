@@ -12,22 +12,17 @@ noise), ``dnsmos_p808`` (P.808 overall), all MOS 1-5, higher is better.
 from __future__ import annotations
 
 import functools
-import hashlib
 import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from baselines.availability import package_version
 from baselines.dsp import RESAMPLER
-from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
-from benchmarks.metrics.support import (
-    MetricUnavailable,
-    finite,
-    package_version,
-    pair_at_rate,
-    require_signal,
-)
+from baselines.files import file_sha256
+from benchmarks.metrics.base import Metric, MetricError, MetricOutput, MetricUnavailable, ScoreItem
+from benchmarks.metrics.signals import finite, pair_at_rate, require_signal
 
 __all__ = ["DNSMOS", "dnsmos_model"]
 
@@ -68,7 +63,7 @@ def _models_id(personalized: bool) -> str:
     try:
         parts = []
         for path in _model_files(personalized):
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+            digest = file_sha256(path, 12)
             parts.append(f"{path.parent.name}/{path.name} (sha256 {digest})")
         return " + ".join(parts)
     except MetricUnavailable as exc:

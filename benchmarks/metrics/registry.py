@@ -7,14 +7,23 @@ packages (name = metric name, value = the class), and `register_metric` calls.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
-from baselines.lookup import import_target, unknown_name
+from baselines.name_lookup import import_target, selection_items, unknown_name
+from benchmarks.config_schema import ConfigError
 from benchmarks.metrics.base import Metric
 from benchmarks.metrics.catalog import builtin_metrics
 
-__all__ = ["ENTRY_POINT_GROUP", "build_metric", "expand_metric_names", "metric_names", "register_metric"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "build_metric",
+    "check_output_names",
+    "expand_metric_names",
+    "metric_names",
+    "register_metric",
+]
 
 #: Entry-point group through which installed packages add metrics.
 ENTRY_POINT_GROUP = "lowrate_codec_bench.metrics"
@@ -37,12 +46,8 @@ def metric_names() -> list[str]:
 def expand_metric_names(selection: str | list[str]) -> list[str]:
     """``"all"`` or ``"a,b"`` -> names; unknown names raise KeyError with suggestions."""
     _ensure_builtin()
-    items = selection.split(",") if isinstance(selection, str) else list(selection)
     out: list[str] = []
-    for raw in items:
-        item = raw.strip()
-        if not item:
-            continue
+    for item in selection_items(selection):
         names = list(_METRICS) if item == "all" else [item]
         for name in names:
             if name not in _METRICS:
@@ -57,6 +62,23 @@ def build_metric(name: str, **kwargs: Any) -> Metric:
     expand_metric_names([name])
     target, defaults = _METRICS[name]
     return import_target(target)(**{**defaults, **kwargs})
+
+
+def check_output_names(metrics: Mapping[str, Metric]) -> None:
+    """Raise `ConfigError` (one line) when two selected metrics declare an output of the same name.
+
+    Results, tables and plots are keyed by output name, so a collision would let one metric's values
+    overwrite the other's.
+    """
+    owner: dict[str, str] = {}
+    for metric_name, metric in metrics.items():
+        for output in metric.outputs:
+            other = owner.setdefault(output.name, metric_name)
+            if other != metric_name:
+                raise ConfigError(
+                    f"metrics {other!r} and {metric_name!r} both produce the output {output.name!r}; "
+                    "select only one of them, or configure one to name its output differently"
+                )
 
 
 def _ensure_builtin() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import threading
 import warnings
 from pathlib import Path
@@ -20,15 +19,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from baselines.availability import NOT_INSTALLED, package_version
 from baselines.dsp import RESAMPLER
-from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
-from benchmarks.metrics.support import (
-    MetricUnavailable,
-    finite,
-    package_version,
-    pair_at_rate,
-    require_signal,
-)
+from baselines.files import file_sha256
+from benchmarks.metrics.base import Metric, MetricError, MetricOutput, MetricUnavailable, ScoreItem
+from benchmarks.metrics.signals import finite, pair_at_rate, require_signal
 
 __all__ = ["SpeakerSimilarity", "speaker_encoder"]
 
@@ -72,7 +67,7 @@ def _weights_id() -> str:
 
         spec = importlib.util.find_spec("resemblyzer")
         path = Path(spec.origin).parent / "pretrained.pt"  # type: ignore[union-attr, arg-type]
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        digest = file_sha256(path, 12)
         return f"resemblyzer/pretrained.pt (sha256 {digest})"
     except Exception as exc:  # noqa: BLE001
         return f"resemblyzer/pretrained.pt (not found: {exc})"
@@ -94,7 +89,7 @@ class SpeakerSimilarity(Metric):
     def __init__(self, device: str = "cpu", threads: int = 1) -> None:
         self.device = device
         self.threads = int(threads)
-        if package_version("resemblyzer") == "not installed":
+        if package_version("resemblyzer") == NOT_INSTALLED:
             raise MetricUnavailable("resemblyzer is not installed", _REMEDY)
 
     def provenance(self, domain: str) -> dict[str, Any]:

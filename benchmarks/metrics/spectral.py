@@ -32,7 +32,7 @@ import torch
 import torchaudio
 
 from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
-from benchmarks.metrics.support import NEAR_SILENCE_DBFS, require_level
+from benchmarks.metrics.signals import NEAR_SILENCE_DBFS, require_level
 
 __all__ = ["MEL_RESOLUTIONS", "STFT_RESOLUTIONS", "MelDistance", "STFTDistance", "log_spectral_distance"]
 

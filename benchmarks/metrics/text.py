@@ -14,7 +14,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from benchmarks.metrics.support import MetricUnavailable, package_version
+from baselines.availability import package_version
+from benchmarks.metrics.base import MetricUnavailable
 
 __all__ = ["normalize", "normalizer_names", "normalizer_version"]
 

@@ -30,25 +30,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import logging
 import os
 import threading
 from typing import Any
 
 import numpy as np
 
+from baselines.availability import NOT_INSTALLED, package_version
+from baselines.files import file_sha256
 from benchmarks.datasets.base import DOMAINS
-from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
-from benchmarks.metrics.support import (
-    NEAR_SILENCE_DBFS,
-    MetricUnavailable,
-    finite,
-    package_version,
-    pair_at_rate,
-    require_level,
-    require_signal,
-)
+from benchmarks.metrics.base import Metric, MetricError, MetricOutput, MetricUnavailable, ScoreItem
+from benchmarks.metrics.signals import NEAR_SILENCE_DBFS, finite, pair_at_rate, require_level, require_signal
 
 __all__ = [
     "PROFILES",
@@ -218,9 +210,7 @@ def scorer_model(setting: VisqolSetting) -> str:
     if not names:
         return f"missing model file in {model_dir}"
     path = os.path.join(model_dir, names[0])
-    with open(path, "rb") as fh:
-        digest = hashlib.sha256(fh.read()).hexdigest()[:12]
-    return f"{names[0]} (sha256 {digest})"
+    return f"{names[0]} (sha256 {file_sha256(path, 12)})"
 
 
 class ViSQOL(Metric):
@@ -240,7 +230,7 @@ class ViSQOL(Metric):
         out = output_name or _OUTPUT_NAMES[profile]
         self.name = out
         self.outputs = (MetricOutput(out, higher_is_better=True, lower=1.0, upper=5.0, unit="MOS"),)
-        if package_version("visqol-python") == "not installed":
+        if package_version("visqol-python") == NOT_INSTALLED:
             raise MetricUnavailable(
                 "visqol-python is not installed",
                 "pip install 'visqol-python[accel,lattice]==3.8.0'  (extra: metrics)",
@@ -269,16 +259,3 @@ class ViSQOL(Metric):
         setting = self.setting_for(item.clip.domain)
         mos = score_pair(item.reference, item.estimate, item.sample_rate, setting, item.clip.clip_id)
         return {self.outputs[0].name: mos}
-
-    def warm_up(self) -> None:
-        """Build every API this profile uses and run one short measurement each (numba JIT)."""
-        t = np.arange(16_000) / 16_000
-        tone = (0.3 * np.sin(2 * np.pi * 220 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
-        for setting in set(self.settings.values()):
-            sig = resample_for_visqol(np.tile(tone, 2), 16_000, setting.sample_rate)
-            try:
-                measure(sig, sig, setting.sample_rate, setting)
-            except MetricUnavailable:
-                raise
-            except Exception:
-                logging.getLogger(__name__).debug("ViSQOL warm-up failed", exc_info=True)

@@ -16,6 +16,7 @@ import torch
 
 from baselines.audio_io import load_audio
 from baselines.representation import represent_layers, supports_representation
+from baselines.system import ClipAudio
 from benchmarks.fingerprint import FileHasher, digest
 from benchmarks.probe.feature_cache import FeatureCache, FeatureKey
 from benchmarks.probe.task import ProbeClip
@@ -189,7 +190,7 @@ def reconstruction_features(
 
     def compute(clip: ProbeClip) -> np.ndarray:
         original = torch.from_numpy(_read(clip, sample_rate))
-        reconstruction = codec.reconstruct(original, sample_rate, clip.clip_id)
+        reconstruction = codec.reconstruct(ClipAudio(clip.clip_id, original, sample_rate))
         waveform = reconstruction.waveform.detach().cpu().numpy().astype(np.float32)
         if not np.isfinite(waveform).all():
             raise RuntimeError("reconstruction has NaN/Inf samples")

@@ -22,7 +22,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from baselines.lookup import import_target
+from baselines.name_lookup import import_target
 from benchmarks.config_schema import ConfigError
 from benchmarks.fingerprint import FileHasher
 from benchmarks.probe.evaluate import ProbeSystem, evaluate_probe

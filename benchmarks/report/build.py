@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from baselines.token_stats import CodeStatistics, bitrate_mismatch
 from benchmarks.datasets.base import Clip
 from benchmarks.metrics.base import MetricOutput
 from benchmarks.report.escape import file_component, write_csv
@@ -74,10 +75,6 @@ def codec_table(recons: pd.DataFrame, codec_order: Sequence[str]) -> pd.DataFram
 def _token_statistics(ok: pd.DataFrame, info: dict) -> dict:
     """Entropy bitrate and codebook usage from the cached codes, plus a nominal/measured mismatch flag."""
     out: dict = {}
-    try:
-        from baselines.token_stats import CodeStatistics, bitrate_mismatch
-    except ImportError:
-        return out
     sizes = info.get("codebook_sizes") or []
     with_codes = ok[ok["codes_path"].notna()] if "codes_path" in ok else ok.iloc[0:0]
     if sizes and not with_codes.empty:

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
-from benchmarks.audio import load_clip_audio
+from baselines.audio_io import load_clip_audio
 from benchmarks.cache import read_audio_verified
 from benchmarks.datasets.base import Clip
 from benchmarks.report.escape import file_component

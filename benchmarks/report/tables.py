@@ -19,7 +19,8 @@ from benchmarks.report.escape import markdown_cell, write_csv
 from benchmarks.report.paper_notes import SUPERSCRIPTS, PaperCaveat, caveat_for
 
 __all__ = [
-    "table_ii", "write_tables", "bitrate_table", "to_markdown", "frame_to_markdown", "paper_agreement",
+    "table_ii", "write_tables", "bitrate_table", "to_markdown", "frame_to_markdown", "markdown_table",
+    "paper_agreement",
     "column_caveats", "DOMAINS_ORDER",
 ]
 
@@ -122,7 +123,7 @@ def to_markdown(table: pd.DataFrame, summary: pd.DataFrame) -> str:
         n = table[f"{col}/n"].max()
         count = int(n) if pd.notna(n) else 0
         header.append(markdown_cell(f"{domain} {label} {direction.get(label, '')} (n={count})"))
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for _, row in table.iterrows():
         cells = [markdown_cell(row["codec"]), markdown_cell(row.get("weights", "")),
                  _fmt(row["nominal_bitrate_kbps"]), _fmt(row.get("measured_bitrate_kbps", math.nan), 3)]
@@ -134,8 +135,8 @@ def to_markdown(table: pd.DataFrame, summary: pd.DataFrame) -> str:
                 marker = notes[col][0] if col in notes else ""
                 cell += f" ({_fmt(row[f'{col}/paper'])}{marker})"
             cells.append(cell)
-        lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
+        rows.append(cells)
+    lines = [markdown_table(header, rows), ""]
     lines.append("Cells: our mean ± 95 % CI over the clips scored (n in the header is the largest count in the column), "
                  "the paper's Table II value in parentheses where the system and bitrate match.")
     if notes:
@@ -176,15 +177,23 @@ def paper_agreement(
     return pd.DataFrame(rows, columns=columns)
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured Markdown table (pandas `to_markdown`) of cells that are already text.
+
+    Cells are written as given (no number parsing, reformatting or padding): escape data strings with
+    `markdown_cell` first.
+    """
+    frame = pd.DataFrame(rows, columns=header)
+    return frame.to_markdown(index=False, disable_numparse=True, stralign=None, numalign=None)
+
+
 def frame_to_markdown(frame: pd.DataFrame, digits: int = 3) -> str:
     """A plain Markdown table of `frame` (floats to `digits` decimals, NaN as a dash, strings escaped)."""
     def cell(v: object) -> str:
         return _fmt(v, digits) if isinstance(v, float) else markdown_cell(v)
 
-    header = "| " + " | ".join(markdown_cell(c) for c in frame.columns) + " |"
-    lines = [header, "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
+    rows = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
+    return markdown_table([markdown_cell(c) for c in frame.columns], rows)
 
 
 def bitrate_table(codecs: pd.DataFrame) -> pd.DataFrame:

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from baselines.audio_io import load_audio
 from baselines.base import CodecInputError
 from baselines.registry import build_codec, get_spec
+from baselines.system import ClipAudio
 from baselines.token_stats import bitrate_mismatch
-from baselines.audio_io import load_audio
 from tests.conftest import harmonic_tone
 
 #: Allowed relative difference between measured and nominal bitrate, per family, on >= 3 s of audio.
@@ -53,7 +54,7 @@ def test_round_trip_on_speech_measures_the_nominal_bitrate(name, demo_dir):
     codec = build_codec(name)
     spec = get_spec(name)
     assert codec.nominal_bitrate_kbps == pytest.approx(spec.nominal_bitrate_kbps)
-    rec = codec.reconstruct(speech, SR, clip_id="speech")
+    rec = codec.reconstruct(ClipAudio("speech", speech, SR))
     assert rec.waveform.shape == speech.shape and rec.waveform.dtype == torch.float32
     assert torch.isfinite(rec.waveform).all()
     assert rec.encoded is not None and rec.encoded.payloads is not None

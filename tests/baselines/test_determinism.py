@@ -19,6 +19,7 @@ from baselines.base import Codec
 from baselines.classical import _codec2_state
 from baselines.classical.codec2 import CODEC2_MODES, Codec2Codec
 from baselines.registry import build_codec, codec_names, get_spec
+from baselines.system import ClipAudio
 from tests.conftest import harmonic_tone
 
 SR = 16_000
@@ -75,7 +76,7 @@ NEURAL_NAMES = sorted(name for name in BUILDERS if name.split("@")[0] in NEURAL)
 
 def _reconstruct(codec: Codec, audio: torch.Tensor, rate: int) -> torch.Tensor:
     with torch.no_grad():
-        return codec.reconstruct(audio, rate, clip_id="clip").waveform.clone()
+        return codec.reconstruct(ClipAudio("clip", audio, rate)).waveform.clone()
 
 
 def test_every_family_is_covered():

@@ -15,6 +15,7 @@ import torch
 
 from baselines.base import CodecInputError, Encoded, Reconstruction
 from baselines.registry import availability, build_codec, codec_names, expand_codec_names, get_spec
+from baselines.system import ClipAudio
 from baselines.token_stats import CodeStatistics
 from tests.conftest import REPO_ROOT, harmonic_tone
 
@@ -144,7 +145,7 @@ def test_contract_on_every_family(name, codecs):
     assert decoded.shape == (1, audio.shape[0]) and decoded.dtype == torch.float32
     assert torch.isfinite(decoded).all()
 
-    rec = codec.reconstruct(audio, rate, clip_id="tone")
+    rec = codec.reconstruct(ClipAudio("tone", audio, rate))
     assert isinstance(rec, Reconstruction) and rec.sample_rate == rate
     assert rec.waveform.shape == audio.shape
     assert rec.bitrate_kbps == pytest.approx(rec.encoded.measured_bitrate_kbps()[0])

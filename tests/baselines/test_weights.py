@@ -68,4 +68,6 @@ def test_hugging_face_snapshots_are_searched(tmp_path, monkeypatch):
     snap = tmp_path / "models--org--repo" / "snapshots" / "rev1"
     snap.mkdir(parents=True)
     (snap / "ckpt").write_bytes(b"x")
+    (tmp_path / "models--org--repo" / "refs").mkdir()
+    (tmp_path / "models--org--repo" / "refs" / "main").write_text("rev1")  # as a download leaves it
     assert huggingface_snapshot_files("org/repo", "ckpt") == [snap / "ckpt"]

@@ -430,7 +430,7 @@ def test_ctrl_c_is_exit_130_with_one_line(tmp_path):
 @pytest.mark.parametrize("group", ["metric", "dataset"])
 def test_metric_and_dataset_files_name_a_callable_and_only_its_arguments(group):
     from baselines.catalog import split_target
-    from baselines.lookup import import_target
+    from baselines.name_lookup import import_target
     from benchmarks.run import _builtin_dirs
 
     entries = read_entries(_builtin_dirs()[group])
@@ -480,3 +480,14 @@ def test_max_duration_is_a_setting_that_reaches_the_reader(tmp_path, capsys):
     assert main([*common, "name=default_limit"]) == 0
     assert main([*common, "name=bad", "max_duration_s=0"]) == 2
     assert "max_duration_s" in capsys.readouterr().err
+
+
+def test_two_metrics_with_the_same_output_name_are_a_usage_error(tmp_path, capsys):
+    """Results are keyed by output name: a second metric writing `mel_distance` would overwrite the first."""
+    clips = _tones(tmp_path / "clips", 1)
+    args = [*_on(tmp_path, clips), "--metrics", "mel_distance,mel_again", "--codecs", "original",
+            "+metric.mel_again._target_=benchmarks.metrics.spectral.MelDistance"]
+    assert main(args) == EXIT_USAGE
+    line = _one_line_error(capsys.readouterr().err)
+    assert "'mel_distance' and 'mel_again' both produce the output 'mel_distance'" in line
+    assert not (tmp_path / "results" / "t" / "store.sqlite").exists()  # nothing ran

@@ -18,13 +18,13 @@ from tests.benchmarks._codecs import SR, noise
 
 def _counting(monkeypatch) -> list[str]:
     calls: list[str] = []
-    real = fp._hash_file
+    real = fp.file_sha256  # the one file hash (baselines.files), as fingerprint.py uses it
 
     def counted(path: str) -> str:
         calls.append(path)
         return real(path)
 
-    monkeypatch.setattr(fp, "_hash_file", counted)
+    monkeypatch.setattr(fp, "file_sha256", counted)
     return calls
 
 

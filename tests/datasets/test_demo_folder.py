@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 from collections import Counter
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.audio import load_clip_audio
+from baselines.audio_io import load_clip_audio
+from baselines.precomputed import PrecomputedCodec, PrecomputedOutputMissing, precomputed_specs
 from benchmarks.datasets import DatasetError, load_dataset
-from benchmarks.datasets.demo import demo_systems, load_demo, reconstruction_path
+from benchmarks.datasets.demo import demo_systems_table, load_demo
 from benchmarks.datasets.folder import load_folder
 from tests.datasets._audio import write_wav
 
@@ -33,19 +35,24 @@ def test_demo_on_the_shared_demo_folder(demo_dir: Path) -> None:
 
 @pytest.mark.shared
 def test_demo_systems_on_the_shared_demo_folder(demo_dir: Path) -> None:
-    systems = {s["system"]: s for s in demo_systems(demo_dir)}
+    table = demo_systems_table(demo_dir)
+    systems = {s.kwargs["system"]: s for s in precomputed_specs(demo_dir, table)}
     assert len(systems) == 11 and "groundtruth" not in systems
     sc = systems["semanticodec_0_71_kbps"]
-    assert (sc["codec"], sc["nominal_kbps"], sc["tokens_per_s"]) == ("semanticodec", 0.7, 50.0)
-    assert systems["descript_codec_0_71kbps"]["nominal_kbps"] == 0.78  # the paper's figure, not the folder's
+    with open(table, newline="", encoding="utf-8") as handle:
+        tokens_per_s = {row["system"]: float(row["tokens_per_s"] or "nan") for row in csv.DictReader(handle)}
+    assert (sc.family, sc.nominal_bitrate_kbps, tokens_per_s[sc.kwargs["system"]]) == ("semanticodec", 0.7, 50.0)
+    assert systems["descript_codec_0_71kbps"].nominal_bitrate_kbps == 0.78  # the paper's figure, not the folder's
     refs = {c.clip_id for c in load_demo(demo_dir, domains="speech")}
     for system in systems.values():
-        stems = {p.stem for p in Path(system["path"]).iterdir()}
-        assert stems == refs, system["system"]  # every reconstruction has its reference
-        path = reconstruction_path(system["path"], "libritts_1089_134686_000009_000006")
+        stems = {p.stem for p in Path(system.kwargs["folder"]).iterdir()}
+        assert stems == refs, system.name  # every reconstruction has its reference
+        path = PrecomputedCodec(**system.kwargs).output_path("libritts_1089_134686_000009_000006")
         assert path is not None and path.suffix == ".flac"
-    assert reconstruction_path(sc["path"], "audioset_Y-XwtCzUaN1I") is None  # only speech was reconstructed
-    assert "groundtruth" in {s["system"] for s in demo_systems(demo_dir, include_reference=True)}
+    with pytest.raises(PrecomputedOutputMissing):  # only speech was reconstructed
+        PrecomputedCodec(**sc.kwargs).output_path("audioset_Y-XwtCzUaN1I")
+    with_reference = precomputed_specs(demo_dir, table, include_references=True)
+    assert "groundtruth" in {s.kwargs["system"] for s in with_reference}
 
 
 def test_demo_flat_folder_and_transcripts(tmp_path: Path) -> None:
@@ -62,22 +69,6 @@ def test_demo_flat_folder_and_transcripts(tmp_path: Path) -> None:
         ("musdb_3bass", "music"),
     ]
     assert clips[1].transcript == "Hello there." and clips[2].labels == ("bass",)
-    # systems without a systems.csv: folder names, no bitrate bookkeeping
-    write_wav(tmp_path / "mycodec" / "libritts_1_2_000001_000000.wav", 2.0, 16000)
-    assert demo_systems(tmp_path) == [
-        {
-            "system": "mycodec",
-            "path": str((tmp_path / "mycodec").resolve()),
-            "codec": None,
-            "nominal_kbps": None,
-            "paper_kbps": None,
-            "tokens_per_s": None,
-            "frame_rate_hz": None,
-            "native_sample_rate": None,
-            "notes": "",
-            "num_files": 1,
-        }
-    ]
 
 
 def test_demo_download_through_a_listing(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.audio import load_clip_audio
+from baselines.audio_io import load_clip_audio
 from benchmarks.datasets import DatasetError, dataset_names, load_dataset, read_manifest
 from benchmarks.datasets.embedded import load_embedded
 from benchmarks.datasets.embedded_corpus import build as corpus_build

@@ -92,7 +92,7 @@ def test_nothing_in_range(libritts_root: Path) -> None:
 def test_bad_transcript_and_unreadable_wav_are_per_clip(libritts_root: Path) -> None:
     """A non-UTF-8 transcript is a note of its clip (no crash); an unreadable WAV is kept as a clip whose
     reading fails, instead of aborting the whole dataset."""
-    from benchmarks.audio import AudioInputError, load_clip_audio
+    from baselines.audio_io import AudioInputError, load_clip_audio
 
     folder = libritts_root / "test-clean" / "1089" / "134686"
     (folder / "1089_134686_000001_000000.normalized.txt").write_bytes("na\xefve".encode("latin-1"))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.audio import load_clip_audio
+from baselines.audio_io import load_clip_audio
 from benchmarks.datasets import DatasetError, load_dataset
 from benchmarks.datasets.musdb import STEM_STREAMS, choose_segment, load_musdb18
 from tests.datasets._audio import tone

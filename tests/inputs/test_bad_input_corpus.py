@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.audio import AudioInputError, load_clip_audio
+from baselines.audio_io import AudioInputError, load_clip_audio
 from benchmarks.datasets.base import Clip
 from benchmarks.datasets.folder import load_folder
 from tests.conftest import harmonic_tone

@@ -18,11 +18,12 @@ import pytest
 import soundfile as sf
 import torch
 
+from baselines.audio_io import AudioInputError, load_clip_audio
 from baselines.base import CodecUnavailable
 from baselines.precomputed import PrecomputedCodec, PrecomputedOutputMissing, precomputed_specs
-from benchmarks.audio import AudioInputError, load_clip_audio
+from baselines.system import ClipAudio
 from benchmarks.datasets.base import Clip, DatasetError, check_unique_ids, read_manifest
-from benchmarks.datasets.demo import SHIPPED_SYSTEMS_CSV, demo_systems
+from benchmarks.datasets.demo import SHIPPED_SYSTEMS_CSV, demo_systems_table
 from benchmarks.run import main
 from tests.conftest import harmonic_tone
 
@@ -95,15 +96,15 @@ def test_clip_ids_are_names_not_patterns(tmp_path):
     reference = torch.zeros(SR)
     for pattern in ("clip*", "clip?", "[c]lipB", "clip[A-Z]"):
         with pytest.raises(PrecomputedOutputMissing, match="no reconstruction"):
-            codec.reconstruct(reference, SR, pattern)
+            codec.reconstruct(ClipAudio(pattern, reference, SR))
     _wav(system / "clip*.wav", 0.5)  # a file literally named so is found, and only it
     assert codec.output_path("clip*").name == "clip*.wav"
     with pytest.raises(AudioInputError, match="not a relative name"):
-        codec.reconstruct(reference, SR, "../sys/clipB")
+        codec.reconstruct(ClipAudio("../sys/clipB", reference, SR))
     outside = _wav(tmp_path / "elsewhere.wav")
     os.symlink(outside, system / "linked.wav")
     with pytest.raises(AudioInputError, match="outside the declared root"):
-        codec.reconstruct(reference, SR, "linked")
+        codec.reconstruct(ClipAudio("linked", reference, SR))
 
 
 def test_duplicate_clip_ids_are_named_with_their_files(tmp_path, capsys):
@@ -135,9 +136,9 @@ def _small_demo(demo_dir: Path, dest: Path, systems: tuple[str, ...]) -> Path:
 def test_demo_systems_table_ships_with_the_package(tmp_path, demo_dir):
     assert SHIPPED_SYSTEMS_CSV.read_text() == (demo_dir / "systems.csv").read_text()
     demo = _small_demo(demo_dir, tmp_path / "demo", ("descript_codec_6kbps", "hifi-codec-2kbps"))
-    systems = {s["system"]: s for s in demo_systems(demo)}
-    assert systems["descript_codec_6kbps"]["nominal_kbps"] == 6.0
-    assert systems["hifi-codec-2kbps"]["codec"] == "hificodec_16k_320d"
+    systems = {s.kwargs["system"]: s for s in precomputed_specs(demo, demo_systems_table(demo))}
+    assert systems["descript_codec_6kbps"].nominal_bitrate_kbps == 6.0
+    assert systems["hifi-codec-2kbps"].family == "hificodec_16k_320d"
     code = _cli(tmp_path, "--codecs", "demo:*", "--datasets", "demo", "--metrics", "mel_distance",
                 f"dataset.demo.root={demo}", "name=demo")
     assert code == 0

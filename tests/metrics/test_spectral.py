@@ -94,7 +94,7 @@ def test_paper_units_are_scaled_log10():
 def test_near_silent_reference_gives_nan_with_reason(name, demo_dir):
     """Real speech scaled by 1e-7 sits on the 1e-5 clamp: every codec used to score 0.00 (issue 8.9)."""
     from benchmarks.metrics import MetricError
-    from benchmarks.metrics.support import rms_dbfs
+    from benchmarks.metrics.signals import rms_dbfs
     from tests.metrics._items import DEMO_SPEECH_CLIP, demo_pair, make_item
 
     ref, est, rate = demo_pair(demo_dir, "descript_codec_0_47kbps", DEMO_SPEECH_CLIP)

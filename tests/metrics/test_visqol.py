@@ -10,7 +10,7 @@ import soundfile as sf
 
 from benchmarks.metrics.base import MetricError
 from benchmarks.metrics.registry import build_metric
-from benchmarks.metrics.support import NEAR_SILENCE_DBFS, rms_dbfs
+from benchmarks.metrics.signals import NEAR_SILENCE_DBFS, rms_dbfs
 from benchmarks.metrics.visqol import PROFILES, ViSQOL, VisqolSetting, measure
 from tests.conftest import harmonic_tone
 from tests.metrics._items import DEMO_SPEECH_CLIP, delayed, demo_pair, make_item

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.metrics.base import MetricError
+from benchmarks.metrics.base import MetricError, MetricUnavailable
 from benchmarks.metrics.registry import build_metric
-from benchmarks.metrics.support import MetricUnavailable, to_rate
+from benchmarks.metrics.signals import to_rate
 from benchmarks.metrics.text import normalize
 from benchmarks.metrics.wer import faster_whisper_batch
 from benchmarks.metrics.wer.backends import build_transcriber

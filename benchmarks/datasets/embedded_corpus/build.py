@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from benchmarks.datasets.base import DOMAINS, Clip, DatasetError, write_manifest
-from benchmarks.datasets.common import default_data_dir, file_checksums, logger
+from baselines.files import file_sha256
+from benchmarks.datasets.base import DOMAINS, Clip, DatasetError, logger, write_manifest
 from benchmarks.datasets.embedded_corpus.recipe import (
     RECIPE_PATH,
     SOUND_PACKAGES,
@@ -28,6 +28,7 @@ from benchmarks.datasets.embedded_corpus.recipe import (
 )
 from benchmarks.datasets.embedded_corpus.render import concat_files, render_piece, speak_flite
 from benchmarks.datasets.embedded_corpus.requirements import require_all
+from benchmarks.datasets.files import default_data_dir
 from benchmarks.datasets.records import clip_record
 
 __all__ = ["build_embedded", "is_current"]
@@ -84,7 +85,7 @@ def _build_atomically(root: Path, recipe: dict[str, Any], recipe_path: Path, sou
         shutil.rmtree(tmp)
     try:
         clips = _build_into(tmp, recipe, sounds)
-        files = {c.path: file_checksums(tmp / c.path)["sha256"] for c in clips}
+        files = {c.path: file_sha256(tmp / c.path) for c in clips}
         write_manifest(clips, tmp / "manifest.csv")
         info = {
             "recipe": str(Path(recipe_path).name),

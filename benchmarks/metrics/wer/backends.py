@@ -7,7 +7,7 @@ import json
 import threading
 from typing import Any
 
-from benchmarks.metrics.support import MetricUnavailable
+from benchmarks.metrics.base import MetricUnavailable
 from benchmarks.metrics.wer.base import DEFAULT_OPTIONS, DecodeOptions, Transcriber
 from benchmarks.metrics.wer.faster_whisper_backend import FasterWhisperTranscriber
 from benchmarks.metrics.wer.openai_whisper_backend import OpenAIWhisperTranscriber

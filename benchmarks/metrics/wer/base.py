@@ -6,14 +6,15 @@ from __future__ import annotations
 import abc
 import dataclasses
 import functools
-import hashlib
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from baselines.files import file_sha256
+from benchmarks.fingerprint import digest
 
 __all__ = [
     "ASR_SAMPLE_RATE",
@@ -88,17 +89,12 @@ class Transcriber(abc.ABC):
 
     def identity(self) -> str:
         """Stable short id of this transcriber's configuration (cache keys)."""
-        blob = json.dumps(self.describe(), sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return digest(self.describe(), 16)
 
 
 @functools.cache
 def _file_sha256(path: str, size: int, mtime: float) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(16 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return file_sha256(path, 16)
 
 
 def file_checksum(path: Path) -> str:

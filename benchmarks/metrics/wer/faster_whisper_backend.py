@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.metrics.support import MetricUnavailable, package_version
+from baselines.availability import package_version
+from benchmarks.metrics.base import MetricUnavailable
 from benchmarks.metrics.wer import faster_whisper_batch
 from benchmarks.metrics.wer.base import (
     ASR_SAMPLE_RATE,

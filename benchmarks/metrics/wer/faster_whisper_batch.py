@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.metrics.support import MetricUnavailable, package_version
+from baselines.availability import package_version
+from benchmarks.metrics.base import MetricUnavailable
 
 __all__ = ["WRITTEN_FOR", "check_version", "decode_windows"]
 

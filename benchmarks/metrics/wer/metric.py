@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from baselines.availability import package_version
 from baselines.dsp import RESAMPLER
 from benchmarks.datasets.base import Clip
-from benchmarks.metrics.base import Metric, MetricError, MetricOutput, ScoreItem
-from benchmarks.metrics.support import MetricUnavailable, package_version, pair_at_rate
+from benchmarks.metrics.base import Metric, MetricError, MetricOutput, MetricUnavailable, ScoreItem
+from benchmarks.metrics.signals import pair_at_rate
 from benchmarks.metrics.text import normalize, normalizer_names, normalizer_version
 from benchmarks.metrics.wer.backends import ANY_BACKEND, build_transcriber
 from benchmarks.metrics.wer.base import ASR_SAMPLE_RATE, DecodeOptions

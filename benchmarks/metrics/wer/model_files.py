@@ -22,7 +22,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.metrics.support import MetricUnavailable, package_version
+from baselines.availability import package_version
+from benchmarks.metrics.base import MetricUnavailable
 from benchmarks.metrics.wer.base import user_cache_dir
 
 __all__ = [

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.metrics.support import MetricUnavailable, package_version
+from baselines.availability import package_version
+from benchmarks.metrics.base import MetricUnavailable
 from benchmarks.metrics.wer.base import (
     DEFAULT_OPTIONS,
     DecodeOptions,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from baselines.files import atomic_write
 from benchmarks.metrics.wer.base import user_cache_dir
 
 __all__ = ["TranscriptCache"]
@@ -51,7 +50,5 @@ class TranscriptCache:
     def put(self, key: str, text: str, meta: dict[str, Any]) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"text": text, **meta}, fh, ensure_ascii=False, sort_keys=True, default=str)
-        os.replace(tmp, path)
+        record = json.dumps({"text": text, **meta}, ensure_ascii=False, sort_keys=True, default=str)
+        atomic_write(path, record)

@@ -7,7 +7,7 @@ import importlib
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["import_target", "unknown_name"]
+__all__ = ["import_target", "selection_items", "unknown_name"]
 
 
 def import_target(target: str) -> Any:
@@ -20,6 +20,12 @@ def import_target(target: str) -> Any:
         if not module_name:
             raise ImportError(f"{target!r} is not a path to a class or function (expected package.module.Name)")
     return getattr(importlib.import_module(module_name), attribute)
+
+
+def selection_items(selection: str | Iterable[str]) -> list[str]:
+    """The items of a selection given as ``"a, b"`` or as a list, stripped, empty ones dropped."""
+    items = selection.split(",") if isinstance(selection, str) else list(selection)
+    return [item.strip() for item in items if item.strip()]
 
 
 def unknown_name(kind: str, name: str, known: Iterable[str]) -> KeyError:

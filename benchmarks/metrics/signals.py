@@ -1,7 +1,5 @@
-"""Small helpers shared by the perceptual and intelligibility metrics.
+"""Checking and preparing the signals a metric scores.
 
-- `MetricUnavailable`: a metric cannot run here (missing package or model); says what and the remedy.
-- `package_version`: installed version of a distribution, for provenance.
 - `pair_at_rate`: validate a `ScoreItem` and bring both signals to the rate a metric needs.
 - `finite`: turn a library's result into a float, or raise `MetricError` when it is not finite.
 - `require_signal` / `require_level`: refuse a digitally silent or near-silent signal with the reason.
@@ -9,7 +7,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import math
 
 import numpy as np
@@ -20,9 +17,7 @@ from benchmarks.metrics.base import MetricError, ScoreItem
 
 __all__ = [
     "NEAR_SILENCE_DBFS",
-    "MetricUnavailable",
     "finite",
-    "package_version",
     "pair_at_rate",
     "require_level",
     "require_signal",
@@ -33,26 +28,6 @@ __all__ = [
 #: Reference RMS (dBFS, full scale = 1.0) below which metrics whose spectrograms have an absolute floor
 #: (ViSQOL, mel and STFT distances) give NaN with the reason. See docs/metrics.md, "Near-silent references".
 NEAR_SILENCE_DBFS = -60.0
-
-
-class MetricUnavailable(MetricError):
-    """A metric configuration cannot run here (missing package or model file).
-
-    `reason` says what is missing; `remedy` is the exact command or file that would provide it.
-    """
-
-    def __init__(self, reason: str, remedy: str) -> None:
-        super().__init__(f"{reason}\n  remedy: {remedy}")
-        self.reason = reason
-        self.remedy = remedy
-
-
-def package_version(distribution: str) -> str:
-    """Installed version of `distribution` (e.g. ``"visqol-python"``), or ``"not installed"``."""
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def to_rate(signal: np.ndarray, sample_rate: int, target_rate: int) -> np.ndarray:
