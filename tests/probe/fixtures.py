@@ -14,6 +14,7 @@ import soundfile as sf
 import torch
 
 from baselines.base import Codec, Encoded, Reconstruction
+from baselines.system import ClipAudio
 from benchmarks.probe.task import ProbeClip, ProbeTask
 
 RATE = 16_000
@@ -92,8 +93,9 @@ class CountingCodec(Codec):
         step = 1.0 if layers == "all" else 10.0
         return torch.round(energy / step) * step
 
-    def reconstruct(self, waveform: torch.Tensor, sample_rate: int, clip_id: str) -> Reconstruction:
+    def reconstruct(self, clip: ClipAudio) -> Reconstruction:
         self.calls["reconstruct"] += 1
+        waveform, sample_rate = clip.waveform, clip.sample_rate
         spectrum = torch.fft.rfft(waveform)
         freqs = torch.fft.rfftfreq(waveform.shape[-1], 1.0 / sample_rate)
         spectrum[freqs > self.cutoff_hz] = 0
