@@ -53,9 +53,12 @@ def fakes(monkeypatch, caches) -> list[tuple]:
     def hf_download(repo_id, filename, cache_dir=None, **_):
         calls.append(("hf", repo_id, filename))
         root = Path(cache_dir) if cache_dir else caches["hf"]
-        path = root / ("models--" + repo_id.replace("/", "--")) / "snapshots" / "0123abc" / filename
+        repo = root / ("models--" + repo_id.replace("/", "--"))
+        path = repo / "snapshots" / "0123abc" / filename
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"hf")
+        (repo / "refs").mkdir(exist_ok=True)
+        (repo / "refs" / "main").write_text("0123abc")  # the hub cache's layout: refs/main names the snapshot
         return str(path)
 
     monkeypatch.setattr(dac.utils, "download", dac_download)
