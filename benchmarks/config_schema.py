@@ -58,6 +58,7 @@ class RunConfig:
     metric_batch_size: int = 8
     progress: bool = True
     workers: int | None = None
+    threads: int | None = None
     device: str | None = None
     shard: ShardConfig = dataclasses.field(default_factory=ShardConfig)
     dataset: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -95,6 +96,8 @@ def validate_config(cfg: DictConfig) -> DictConfig:
     _check(typed.metric_batch_size >= 1, f"metric_batch_size={typed.metric_batch_size}: must be at least 1")
     _check(typed.workers is None or typed.workers >= 1,
            f"workers={typed.workers}: give a number of worker processes (at least 1), or null for one per core")
+    _check(typed.threads is None or typed.threads >= 1,
+           f"threads={typed.threads}: give torch threads per worker (at least 1), or null for cores / workers")
     _check(typed.shard.count >= 1, f"shard.count={typed.shard.count}: the number of shards must be at least 1")
     _check(0 <= typed.shard.index < typed.shard.count,
            f"shard.index={typed.shard.index}: must be 0..{typed.shard.count - 1} for shard.count={typed.shard.count}")

@@ -83,9 +83,14 @@ def _build_codecs(names: list[str], device: str | None, unavailable: list[tuple[
 def _work(cfg: DictConfig) -> PoolWork | None:
     """The worker pool of ``workers=N`` (None: units run in this process)."""
     workers = int(cfg.workers) if cfg.workers is not None else default_workers()
+    threads = int(cfg.threads) if cfg.get("threads") is not None else threads_per_worker(workers)
     if workers <= 1:
+        if cfg.get("threads") is not None:
+            import torch
+
+            torch.set_num_threads(threads)
         return None
-    return PoolWork(workers, threads_per_worker(workers), int(cfg.sample_rate), float(cfg.max_duration_s))
+    return PoolWork(workers, threads, int(cfg.sample_rate), float(cfg.max_duration_s))
 
 
 def run(cfg: DictConfig, *, reuse_only: bool = False) -> int:

@@ -115,7 +115,9 @@ def test_multirun_over_local_processes_gives_the_single_process_tables(tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     run_dir = tmp_path / "results" / "multi"
     assert sorted(p.name for p in (run_dir / "shards").iterdir()) == ["0-of-3", "1-of-3", "2-of-3"]
-    assert len(list((tmp_path / "sweep").glob(".submitit/*"))) == 3  # three local jobs, one per shard
+    assert sorted(p.name for p in (tmp_path / "sweep").glob("shard_*")) == ["shard_0", "shard_1", "shard_2"]
+    pids = {int(_table(db, "runs")["pid"].iloc[0]) for db in run_dir.glob("shards/*/store.sqlite")}
+    assert len(pids) == 3 and os.getpid() not in pids  # three jobs, each in its own process
     _same_tables(tmp_path / "results" / "single", run_dir)
     merged = _table(run_dir / "store.sqlite", "scores")
     assert len(merged) == 3 * 4 * 3 and not merged.duplicated(_KEYS["scores"]).any()
