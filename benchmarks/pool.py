@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -189,6 +191,27 @@ def _in_worker(function: Callable[..., Any], arguments: tuple[Any, ...]) -> Any:
     return function(_CONTEXT, *arguments)
 
 
+@contextlib.contextmanager
+def _main_script_not_rerun() -> Iterator[None]:
+    """Start workers without running the parent's main script again in them.
+
+    ``spawn`` re-runs the main script of a process started as ``python script.py`` in every worker, so
+    a script that calls `benchmarks.run.main` without an ``if __name__ == "__main__":`` guard would run
+    again there. Workers never need that script: codecs and metrics defined in it run in the parent
+    (`benchmarks.runner`), everything else is imported by name.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:  # -m module, or no file
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 class PoolWork:
     """Runs units in `workers` spawned processes; results come back as they finish (not in order).
 
@@ -230,11 +253,12 @@ class PoolWork:
                         break  # a unit that was in flight when a worker died runs alone, so a unit that kills
                         # its worker is told apart from the units that happened to be running beside it
                     call, breaks = queue.popleft()
-                    try:
-                        future = self._pool().submit(_in_worker, call[1], call[2])
-                    except cf.process.BrokenProcessPool:
-                        self._restart()
-                        future = self._pool().submit(_in_worker, call[1], call[2])
+                    with _main_script_not_rerun():
+                        try:
+                            future = self._pool().submit(_in_worker, call[1], call[2])
+                        except cf.process.BrokenProcessPool:
+                            self._restart()
+                            future = self._pool().submit(_in_worker, call[1], call[2])
                     pending[future] = (call, breaks)
                 done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                 broken = False
