@@ -53,12 +53,26 @@ def _read(db: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return recons, scores
 
 
+def _metric_domains(name: str) -> set[str] | None:
+    """Domains metric `name` applies to (its class's `domains`), or None when it is not a registered metric."""
+    from benchmarks.metrics import registry
+
+    try:
+        registry.expand_metric_names([name])
+        from baselines.lookup import import_target
+
+        return set(import_target(registry._METRICS[name][0]).domains)  # noqa: SLF001 - class only, not built
+    except Exception:  # noqa: BLE001 - unknown or unimportable: fall back to the domains measured
+        return None
+
+
 def cost_table(db: Path, target: EvaluationSet = PAPER_SET) -> pd.DataFrame:
     """One row per codec (stage ``reconstruct``) and per metric (stage ``score``).
 
     Columns: stage, name, clips measured, s_per_clip (mean), s_per_audio_s, domains, hours (the
     extrapolation to `target`: a codec's reconstructions of every clip; a metric's scores of every clip
-    of its domains for every one of ``target.systems`` systems).
+    of the domains it applies to, for every one of ``target.systems`` systems). `domains` lists the
+    domains measured.
     """
     recons, scores = _read(Path(db))
     rows = []
@@ -68,7 +82,7 @@ def cost_table(db: Path, target: EvaluationSet = PAPER_SET) -> pd.DataFrame:
             if group.empty:
                 continue
             per_audio_s = float(group["seconds"].sum() / group["duration_s"].sum())
-            domains = set(group["domain"]) if stage == "score" else None
+            domains = (_metric_domains(str(name)) or set(group["domain"])) if stage == "score" else None
             audio_s = target.audio_s(domains) * (target.systems if stage == "score" else 1)
             rows.append({
                 "stage": stage, "name": name, "clips": len(group), "s_per_clip": float(group["seconds"].mean()),
