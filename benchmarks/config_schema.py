@@ -41,6 +41,12 @@ class ReportConfig:
 
 
 @dataclasses.dataclass
+class ShardConfig:
+    index: int = 0
+    count: int = 1
+
+
+@dataclasses.dataclass
 class RunConfig:
     """Every top-level key of `config.yaml` with its type (the YAML file holds the defaults)."""
 
@@ -55,6 +61,10 @@ class RunConfig:
     max_duration_s: float = 3600.0
     metric_batch_size: int = 8
     progress: bool = True
+    workers: int | None = None
+    threads: int | None = None
+    device: str | None = None
+    shard: ShardConfig = dataclasses.field(default_factory=ShardConfig)
     dataset: dict[str, Any] = dataclasses.field(default_factory=dict)
     metric: dict[str, Any] = dataclasses.field(default_factory=dict)
     codec: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -89,6 +99,16 @@ def validate_config(cfg: DictConfig) -> DictConfig:
         f"max_duration_s={typed.max_duration_s}: the longest clip accepted, in seconds, must be positive",
     )
     _check(typed.metric_batch_size >= 1, f"metric_batch_size={typed.metric_batch_size}: must be at least 1")
+    _check(typed.workers is None or typed.workers >= 1,
+           f"workers={typed.workers}: give a number of worker processes (at least 1), or null for one per core")
+    _check(typed.threads is None or typed.threads >= 1,
+           f"threads={typed.threads}: give torch threads per worker (at least 1), or null for cores / workers")
+    _check(typed.shard.count >= 1, f"shard.count={typed.shard.count}: the number of shards must be at least 1")
+    _check(0 <= typed.shard.index < typed.shard.count,
+           f"shard.index={typed.shard.index}: must be 0..{typed.shard.count - 1} for shard.count={typed.shard.count}")
+    from benchmarks.devices import check_device
+
+    typed.device = check_device(typed.device)
     _check(
         0.0 < typed.report.confidence < 1.0,
         f"report.confidence={typed.report.confidence}: must lie strictly between 0 and 1 (e.g. 0.95)",

@@ -46,7 +46,7 @@ __all__ = ["SCHEMA_VERSION", "ResultStore", "StoreError", "StoreLost"]
 log = logging.getLogger(__name__)
 
 #: Version written to ``PRAGMA user_version``. 0 (no version) is the layout keyed by codec name only.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -105,6 +105,7 @@ CREATE TABLE IF NOT EXISTS scores (
     provenance_json TEXT NOT NULL,
     run_id TEXT,
     created_at REAL NOT NULL,
+    seconds REAL,                    -- the metric's time on this clip (its share of the batch), in seconds
     PRIMARY KEY (codec, dataset, clip_id, codec_fingerprint, clip_fingerprint, output, fingerprint)
 );
 CREATE TABLE IF NOT EXISTS attempts (
@@ -121,7 +122,15 @@ CREATE TABLE IF NOT EXISTS attempts (
     error TEXT,
     created_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS reconstructions_used_seq ON reconstructions (used_seq);
 """
+
+#: Columns added after a schema version, with their type: (version that added them, table, column, type).
+_ADDED_COLUMNS = ((3, "scores", "seconds", "REAL"),)
+_SCORE_COLUMNS = (
+    "codec, dataset, clip_id, codec_fingerprint, clip_fingerprint, metric, output, fingerprint, value, reason, "
+    "failed, provenance_json, run_id, created_at, seconds"
+)
 
 _RECONSTRUCTION_KEY = ("codec", "dataset", "clip_id", "codec_fingerprint", "clip_fingerprint")
 _KEY_MATCH = "codec=? AND dataset=? AND clip_id=? AND codec_fingerprint=? AND clip_fingerprint=?"
@@ -165,7 +174,10 @@ class ResultStore:
         try:
             self._db = sqlite3.connect(str(self.path), timeout=60.0)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            # WAL + NORMAL: a commit is durable once it returns as far as this process is concerned (a
+            # kill, even SIGKILL, loses nothing committed); only a power cut or an OS crash can roll back
+            # the last commits, never corrupt the file. FULL would fsync every unit (docs/reliability.md).
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._open_schema()
         except sqlite3.DatabaseError as exc:
             raise StoreError(
@@ -184,6 +196,10 @@ class ResultStore:
             )
         if version == 0 and "reconstructions" in tables:
             self._migrate_from_v0(tables)
+        for added_in, table, column, kind in _ADDED_COLUMNS:
+            if 0 < version < added_in and table in tables:
+                with self._db:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self._db.commit()
@@ -358,12 +374,13 @@ class ResultStore:
         reason: str | None = None,
         failed: bool = False,
         run_id: str | None = None,
+        seconds: float | None = None,
     ) -> None:
         """Insert all outputs of one metric on one clip atomically; NaN/None values need a reason.
 
         `failed` marks a metric that raised (the unit is retried by the next run); a metric that
         returned NaN with a reason is a result, not a failure. The codec and clip fingerprints name the
-        reconstruction scored (``""`` as in `add_reconstruction`).
+        reconstruction scored (``""`` as in `add_reconstruction`); `seconds` is the time the metric took.
         """
         now = time.time()
         prov = json.dumps(provenance, sort_keys=True, default=str)
@@ -374,10 +391,11 @@ class ResultStore:
                 raise ValueError(f"{metric}/{output} on {clip_id}: a missing value needs a reason")
             rows.append(
                 (codec, dataset, clip_id, codec_fingerprint, clip_fingerprint, metric, output, fingerprint,
-                 None if missing else float(value), reason if missing else None, int(failed), prov, run_id, now)
+                 None if missing else float(value), reason if missing else None, int(failed), prov, run_id, now,
+                 seconds)
             )
         self._write([
-            ("INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows),
+            (f"INSERT OR REPLACE INTO scores ({_SCORE_COLUMNS}) VALUES ({', '.join('?' * 15)})", rows),
             (_INSERT_ATTEMPT,
              (run_id, "score", codec, dataset, clip_id, codec_fingerprint, clip_fingerprint, metric,
               "error" if failed else "ok", reason if failed else None, now)),
