@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from baselines.random_weights import harmonic_tone  # noqa: F401 - the tests' speech-like signal
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -51,15 +53,3 @@ def paper_dir() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
-
-
-def harmonic_tone(
-    duration_s: float = 1.0, sample_rate: int = 16_000, f0_hz: float = 220.0, seed: int = 0
-) -> np.ndarray:
-    """A speech-like test signal: harmonics with a slow amplitude envelope and a little noise. ndarray[T]."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(duration_s * sample_rate)) / sample_rate
-    x = sum(np.sin(2 * np.pi * f0_hz * k * t + rng.uniform(0, 2 * np.pi)) / k for k in range(1, 12))
-    envelope = 0.5 * (1 + np.sin(2 * np.pi * 3.0 * t - np.pi / 2))
-    x = x * envelope + 0.01 * rng.standard_normal(t.shape)
-    return (0.3 * x / np.max(np.abs(x))).astype(np.float32)

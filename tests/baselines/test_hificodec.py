@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,6 +17,7 @@ from baselines.neural.hificodec import (
     HiFiCodecQuantizer,
     load_hificodec_checkpoint,
 )
+from baselines.random_weights import hificodec_state, hificodec_test_signal
 from tests.conftest import harmonic_tone
 
 
@@ -224,30 +226,29 @@ def test_found_in_the_hugging_face_cache_or_unavailable_with_remedy(tmp_path, mo
 def test_matches_the_official_implementation_on_shared_weights():
     """Codes and audio equal the official AcademiCodec modules' on the same deterministic weights.
 
-    Golden values: golden/hificodec_official_reference.json, written by hificodec_reference_tool.py
-    from the official code.
+    Golden values: golden/hificodec_official_reference.json, written from the official code by
+    ``python -m tools.parity.hificodec_reference``.
     """
     import json
 
-    from tests.baselines import hificodec_reference_tool as tool
-
-    reference = json.loads(tool.REFERENCE_FILE.read_text())
+    reference = json.loads((Path(__file__).parent / "golden" / "hificodec_official_reference.json").read_text())
     ours = HiFiCodecModel().eval()
-    signal = torch.from_numpy(tool.test_signal())[None, None]
+    test_signal = hificodec_test_signal()
+    signal = torch.from_numpy(test_signal)[None, None]
 
     def encoder_forward(sd):
         ours.encoder.load_state_dict(sd, strict=True)
         with torch.no_grad():
             return ours.encoder(signal)
 
-    state = tool.deterministic_state(encoder_forward, ours.checkpoint_state())
+    state = hificodec_state(encoder_forward, ours.checkpoint_state())
     for part in ("generator", "encoder", "quantizer"):
         getattr(ours, part).load_state_dict(state[part], strict=True)
     with torch.no_grad():
         codes = ours.encode(signal)  # [1, 4, 25]
         audio = ours.decode(codes)[0, 0]
     expected_codes = torch.tensor(reference["codes_b_t_4"]).T  # official [T, 4] -> [4, T]
-    assert codes.shape == (1, 4, tool.NUM_SAMPLES // 320)
+    assert codes.shape == (1, 4, test_signal.size // 320)
     agreement = float((codes[0] == expected_codes).float().mean())
     assert agreement >= 0.98, agreement  # argmin may flip on rare near-ties across platforms
     if agreement == 1.0:

@@ -150,3 +150,30 @@ def test_readme_commands_that_need_no_external_data_run(tmp_path):
                               env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
         assert done.returncode == EXIT_OK, (command, done.stderr[-3000:])
         assert "Traceback" not in done.stderr
+
+
+def _tool_commands() -> set[str]:
+    """The command modules under tools/ (files with a ``__main__`` entry), as ``tools.<folder>.<name>``."""
+    return {".".join(path.relative_to(REPO_ROOT).with_suffix("").parts)
+            for path in (REPO_ROOT / "tools").rglob("*.py")
+            if 'if __name__ == "__main__":' in path.read_text() and not path.name.startswith("_")}
+
+
+def test_readme_lists_every_tool_and_each_documented_tool_answers_help():
+    """The README's Tools section names every command in tools/, and every ``python -m tools...`` in the
+    README and docs/ is a command whose ``--help`` runs from the repository root."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("\n## Tools\n", 1)[1].split("\n## ", 1)[0]
+    commands = _tool_commands()
+    assert len(commands) >= 6
+    listed = set(re.findall(r"python -m (tools\.[\w.]+)", section))
+    internal = {"tools.speed.semanticodec_settings"}  # started by tools.speed.speed_semanticodec only
+    assert listed == commands - internal
+    documented = set(re.findall(r"python -m (tools\.[\w.]+)", readme))
+    for doc in (REPO_ROOT / "docs").glob("*.md"):
+        documented |= set(re.findall(r"python -m (tools\.[\w.]+)", doc.read_text()))
+    assert documented <= commands, documented - commands
+    for module in sorted(documented):
+        done = subprocess.run([sys.executable, "-m", module, "--help"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=300, check=False)
+        assert done.returncode == 0 and "usage:" in done.stdout, (module, done.stderr[-2000:])

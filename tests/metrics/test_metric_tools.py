@@ -1,40 +1,52 @@
-"""The metric throughput command and the ViSQOL profile check against the paper's Table II."""
+"""The metric throughput command and the ViSQOL profile check against the paper's Table II.
+
+Both are commands in tools/ (not imported by the tests): they run here as a user runs them.
+"""
 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 
 import pytest
 
-from benchmarks import metric_throughput, verify_visqol_profiles
+from tests.conftest import REPO_ROOT
 
 
-def test_throughput_writes_csv_and_table(tmp_path, capsys):
+def _command(module: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=3600, check=False)
+
+
+def test_throughput_writes_csv_and_table(tmp_path):
     out = tmp_path / "throughput.csv"
-    assert metric_throughput.main(["--metrics", "si_sdr,pesq_wb", "--clips", "2", "--duration-s", "2",
-                                   "--out", str(out)]) == 0
+    done = _command("tools.speed.metric_throughput", "--metrics", "si_sdr,pesq_wb", "--clips", "2",
+                    "--duration-s", "2", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
     rows = list(csv.DictReader(out.read_text().splitlines()))
     assert [r["metric"] for r in rows] == ["si_sdr", "pesq_wb"]
     for row in rows:
         assert row["status"] == "ok" and float(row["seconds_per_clip"]) >= 0 and row["clips"] == "2"
         assert row["fingerprint"] and "cores" in row["machine"]
-    assert "| si_sdr | speech |" in capsys.readouterr().out
+    assert "| si_sdr | speech |" in done.stdout
 
 
 def test_throughput_reports_unknown_metric():
-    with pytest.raises(KeyError, match="Unknown metric"):
-        metric_throughput.main(["--metrics", "visqoll"])
+    done = _command("tools.speed.metric_throughput", "--metrics", "visqoll")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Unknown metric" in done.stderr
 
 
 def test_profile_check_on_a_few_demo_clips(demo_dir, tmp_path):
     """Two clips of three systems: the `paper` profile must already sit near Table II's speech column."""
     out = tmp_path / "profiles"
     systems = "groundtruth,descript_codec_6kbps,descript_codec_0_47kbps"
-    status = verify_visqol_profiles.main([str(demo_dir), "--settings", "paper", "--limit", "2", "--systems",
-                                          systems, "--tolerance", "0.25", "--out", str(out)])
+    done = _command("tools.parity.verify_visqol_profiles", str(demo_dir), "--settings", "paper", "--limit", "2",
+                    "--systems", systems, "--tolerance", "0.25", "--out", str(out))
     rows = list(csv.DictReader(out.with_suffix(".csv").read_text().splitlines()))
     assert [r["system"] for r in rows] == systems.split(",") and all(r["n"] == "2" for r in rows)
-    assert status == 0
+    assert done.returncode == 0, done.stderr[-2000:]
     gt = next(r for r in rows if r["system"] == "groundtruth")
     assert float(gt["mean"]) == pytest.approx(5.0, abs=0.01)
     assert "3/3 systems within 0.25 MOS of Table II" in out.with_suffix(".md").read_text()
@@ -44,7 +56,8 @@ def test_profile_check_on_a_few_demo_clips(demo_dir, tmp_path):
 def test_paper_profile_matches_table2_on_all_demo_speech(demo_dir, tmp_path):
     """All 30 clips x 11 systems: every system's `paper` mean within 0.1 MOS of Table II (~3-10 min)."""
     out = tmp_path / "profiles"
-    assert verify_visqol_profiles.main([str(demo_dir), "--settings", "paper", "--out", str(out)]) == 0
+    done = _command("tools.parity.verify_visqol_profiles", str(demo_dir), "--settings", "paper", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 MY_METRICS = ("visqol", "visqol_paper", "wer", "wer_pseudo", "pesq_wb", "pesq_nb", "stoi", "estoi", "si_sdr",

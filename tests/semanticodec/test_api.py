@@ -7,10 +7,10 @@ import pytest
 import soundfile as sf
 import torch
 
+from baselines import random_weights as rw
 from semanticodec import RANDOM_WEIGHTS, SemantiCodec, SemantiCodecInputError, frontend
 from semanticodec.fusion import positional_encoding
 from tests.conftest import harmonic_tone
-from tests.semanticodec import random_weights as rw
 from tests.semanticodec.tiny import tiny_codec
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from baselines import random_weights as rw
 from baselines.base import CodecUnavailable
 from baselines.registry import availability, build_codec, expand_codec_names, get_spec
 from baselines.semanticodec_adapter import SemantiCodecCodec
-from tests.semanticodec import random_weights as rw
 from tests.semanticodec.tiny import TINY_DECODER, TINY_ENCODER
 
 

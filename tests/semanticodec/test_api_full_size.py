@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import torch
 
+from baselines import random_weights as rw
 from semanticodec import SemantiCodec, frontend
 from semanticodec.checkpoints import repository_files
 from semanticodec.config import encoder_config
 from semanticodec.encoder import SemantiCodecEncoder
-from tests.semanticodec import random_weights as rw
 
 ENCODER_UNUSED = {
     "audiomae.model.mask_token": (1, 1, 512),

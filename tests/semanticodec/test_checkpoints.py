@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from baselines import random_weights as rw
 from semanticodec import CheckpointMismatchError, CheckpointNotFoundError, SemantiCodec, find_checkpoint_files
 from semanticodec.checkpoints import (
     UnsafeCheckpointError,
@@ -27,7 +28,6 @@ from semanticodec.checkpoints import (
 from semanticodec.config import encoder_config
 from semanticodec.encoder import SemantiCodecEncoder
 from semanticodec.pretrained import load_encoder_checkpoint as _load_encoder
-from tests.semanticodec import random_weights as rw
 from tests.semanticodec.tiny import TINY_ENCODER
 
 CONFIG = dataclasses.replace(encoder_config(100, 16384), **TINY_ENCODER)

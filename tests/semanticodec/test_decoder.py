@@ -2,14 +2,14 @@
 tiny random-weight model, sampler schedules/accuracy, batching, CFG batching and determinism.
 
 Reference data (`data/decoder_tiny_reference.pt`, `data/decoder_official_keys.json`) were produced
-by running the OFFICIAL code with `decoder_reference_tool.py` (see its docstring); the weights are
-not stored but rebuilt here from the same per-key recipe. With SEMANTICODEC_OFFICIAL_PATH set, one
+by running the OFFICIAL code with `python -m tools.parity.semanticodec_decoder_reference` (see its
+docstring); the weights are not stored but rebuilt here from the same per-key recipe
+(`baselines.random_weights`). With SEMANTICODEC_OFFICIAL_PATH set, one
 test re-runs the official code live instead of trusting the stored file.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import math
@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from baselines import random_weights as rw
 from semanticodec.decoder import (
     DecoderConfig,
     DiffusionSchedule,
@@ -34,22 +35,12 @@ from semanticodec.decoder.samplers import NOISE_DRAWS, WindowNoise, ddim_plan, d
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-TOOL = HERE / "decoder_reference_tool.py"
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location("decoder_reference_tool", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
+REPO_ROOT = HERE.parents[1]
 
 
 def build_reference_decoder(config: DecoderConfig) -> SemantiCodecDecoder:
     decoder = SemantiCodecDecoder(config).eval()
-    state = {k: tool.reference_tensor(k, tuple(v.shape)) for k, v in decoder.state_dict().items()}
+    state = {k: rw.random_tensor(k, tuple(v.shape)) for k, v in decoder.state_dict().items()}
     decoder.load_official_state_dict(state)
     return decoder
 
@@ -193,8 +184,8 @@ def test_full_guided_generation_matches_official(tiny, reference):
 def test_live_official_run_matches(tmp_path):
     out = tmp_path / "reference.pt"
     env = {**os.environ, "PYTHONPATH": os.environ["SEMANTICODEC_OFFICIAL_PATH"], "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, str(TOOL), "tiny", str(out)], check=True, env=env, cwd=tmp_path,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "tools.parity.semanticodec_decoder_reference", "tiny", str(out)],
+                   check=True, env=env, cwd=REPO_ROOT, capture_output=True)
     live = torch.load(out, weights_only=True)
     decoder = build_reference_decoder(DecoderConfig(**live["config"]))
     with torch.no_grad():

@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 import torch
 
+from baselines import random_weights as rw
 from semanticodec import bitrate_kbps, frontend
 from semanticodec.config import EncoderConfig, encoder_config
 from semanticodec.encoder import SemantiCodecEncoder, stack_patches
 from semanticodec.quantizers import AcousticQuantizer, SemanticQuantizer
-from tests.semanticodec import random_weights as rw
 from tests.semanticodec.tiny import tiny_codec
 
 DATA = Path(__file__).parent / "data"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _official_weight_encoder(rate: int) -> SemantiCodecEncoder:
@@ -50,10 +51,12 @@ def _our_tokens(encoder: SemantiCodecEncoder, num_samples: int) -> torch.Tensor:
     ],
 )
 def test_tokens_equal_official_encoder(rate, clips):
-    """Reference tokens were produced by the official code (official_reference.py) on the same weights."""
+    """Reference tokens were produced by the official code (tools.parity.semanticodec_encoder_reference)
+    on the same weights."""
     path = DATA / f"official_tokens_rate{rate}.pt"
     if not path.exists():
-        pytest.skip(f"{path.name} not generated (run tests/semanticodec/official_reference.py --rates {rate})")
+        pytest.skip(f"{path.name} not generated (run python -m tools.parity.semanticodec_encoder_reference "
+                    f"--rates {rate})")
     reference = torch.load(path, weights_only=True)
     encoder = _official_weight_encoder(rate)
     for name in clips:
@@ -70,15 +73,10 @@ def test_tokens_equal_official_encoder(rate, clips):
 @pytest.mark.slow
 def test_regenerated_official_reference_matches(tmp_path):
     """Re-run the official encoder now (separate process) and compare with our tokens."""
-    script = Path(__file__).parent / "official_reference.py"
     env = dict(os.environ, PYTHONPATH=os.environ["SEMANTICODEC_OFFICIAL_PATH"])
-    out_dir = tmp_path / "data"
-    out_dir.mkdir()
-    copy = tmp_path / "official_reference.py"
-    copy.write_text(script.read_text())
-    (tmp_path / "random_weights.py").write_text((Path(__file__).parent / "random_weights.py").read_text())
-    subprocess.run([sys.executable, str(copy), "--rates", "100"], env=env, check=True, cwd=tmp_path)
-    reference = torch.load(out_dir / "official_tokens_rate100.pt", weights_only=True)
+    subprocess.run([sys.executable, "-m", "tools.parity.semanticodec_encoder_reference", "--rates", "100",
+                    "--out-dir", str(tmp_path)], env=env, check=True, cwd=REPO_ROOT)
+    reference = torch.load(tmp_path / "official_tokens_rate100.pt", weights_only=True)
     clip = reference["clips"]["short"]
     assert torch.equal(_our_tokens(_official_weight_encoder(100), clip["num_samples"]), clip["tokens"])
 

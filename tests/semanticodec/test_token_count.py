@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from baselines import random_weights as rw
 from semanticodec import frontend
-from tests.semanticodec import random_weights as rw
 from tests.semanticodec.tiny import tiny_codec
 
 WINDOW = 163_840
@@ -90,14 +90,11 @@ def test_live_official_token_counts_over_a_sweep(tmp_path):
     """The official load_audio + slice, run now on real files, against both modes and the rule above."""
     lengths = sorted({1, 123, 2559, 2560, 2561, 16000, 32000, 140_801, 163_839, WINDOW, 163_841, 200_000,
                       2 * WINDOW, 3 * WINDOW, *range(50_000, 52_600, 37), *(2560 * c for c in range(60, 66))})
-    script = Path(__file__).parent / "official_reference.py"
-    copy = tmp_path / "official_reference.py"
-    copy.write_text(script.read_text())
-    (tmp_path / "random_weights.py").write_text((Path(__file__).parent / "random_weights.py").read_text())
     out = tmp_path / "counts.json"
     env = dict(os.environ, PYTHONPATH=os.environ["SEMANTICODEC_OFFICIAL_PATH"])
-    subprocess.run([sys.executable, str(copy), "--count-sweep", ",".join(map(str, lengths)), "--out", str(out)],
-                   env=env, check=True, cwd=tmp_path, capture_output=True)
+    subprocess.run([sys.executable, "-m", "tools.parity.semanticodec_encoder_reference", "--count-sweep",
+                    ",".join(map(str, lengths)), "--out", str(out)],
+                   env=env, check=True, cwd=Path(__file__).resolve().parents[2], capture_output=True)
     counts = json.loads(out.read_text())
     for rate, k in ((100, 1), (50, 2), (25, 4)):
         for n in lengths:

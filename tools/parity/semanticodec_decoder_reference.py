@@ -1,19 +1,23 @@
 """Run the OFFICIAL SemantiCodec decoder code to produce reference data for our decoder tests.
 
-Imports only torch and the official package (also named ``semanticodec``), so it must run in its own
-process with the official code first on the path, e.g.
+Runs the official package (also named ``semanticodec``) with the official checkout first on PYTHONPATH;
+our packages are never imported (see `tools.official_package`). From the repository root:
 
-    PYTHONPATH=<official checkout>:<its deps> python tests/semanticodec/decoder_reference_tool.py tiny OUT.pt
-    PYTHONPATH=... python tests/semanticodec/decoder_reference_tool.py keys OUT.json
-    PYTHONPATH=... python tests/semanticodec/decoder_reference_tool.py time-unet --rate 100 --batch 1
-    PYTHONPATH=... python tests/semanticodec/decoder_reference_tool.py time-stages --batch 1
+    PYTHONPATH=<official checkout>:<its deps> python -m tools.parity.semanticodec_decoder_reference tiny OUT.pt
+    PYTHONPATH=... python -m tools.parity.semanticodec_decoder_reference keys OUT.json
+    PYTHONPATH=... python -m tools.parity.semanticodec_decoder_reference time-unet --rate 100 --batch 1
+    PYTHONPATH=... python -m tools.parity.semanticodec_decoder_reference time-stages --batch 1
+    PYTHONPATH=... python -m tools.parity.semanticodec_decoder_reference time-generate --rate 100 --steps 10
 
 `tiny` instantiates the official LatentDiffusion at a tiny size (same structure: 4 UNet levels,
 two SpatialTransformers per attention level, 3-level VAE decoder, 5-stage HiFi-GAN), fills every
-weight from `reference_tensor` (a recipe keyed by the state-dict name, so our process rebuilds the
-identical weights without storing them), and saves inputs/outputs of the UNet, VAE decoder,
-vocoder, one DDIM step with guidance and a full 5-step guided DDIM generation.
-`keys` writes the full-size decoder.ckpt key list with shapes for the three token rates.
+weight used at inference from the shared recipe (`baselines/random_weights.py`, keyed by the
+state-dict name, so our process rebuilds the identical weights without storing them), and saves
+inputs/outputs of the UNet, VAE decoder, vocoder, one DDIM step with guidance and a full 5-step
+guided DDIM generation (the tests read it from tests/semanticodec/data/decoder_tiny_reference.pt).
+`keys` writes the full-size decoder.ckpt key list with shapes for the three token rates
+(tests/semanticodec/data/decoder_official_keys.json). The `time-*` commands time official stages at
+full size with random weights (speed only).
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ import argparse
 import json
 import sys
 import time
-import zlib
 
 import numpy as np
 import torch
+
+from tools.official_package import load_random_weights, use_official_semanticodec
 
 # Tiny sizes, named as our DecoderConfig fields (the test builds DecoderConfig(**TINY_CONFIG)).
 TINY_FEATURE_DIM = 16  # acoustic + semantic features; context = features + 192-d positional encoding
@@ -51,35 +56,11 @@ TINY_TOKENS = 8  # condition length L of the tiny tests
 OFFICIAL_CONTEXT_DIM = {100: 1728, 50: 3264, 25: 6336}
 
 
-def reference_tensor(key: str, shape: tuple[int, ...], seed: int = 0) -> torch.Tensor:
-    """Deterministic float32 weights for state-dict entry `key`, scaled to keep activations O(1)."""
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(key.encode()))
-    values = torch.randn(shape, generator=generator)
-    name = key.rsplit(".", 1)[-1]
-    if key == "scale_factor":
-        return torch.tensor(0.8)
-    if len(shape) <= 1:
-        is_norm_weight = name == "weight" and ("norm" in key or ".in_layers.0." in key
-                                               or ".out_layers.0." in key or key.endswith("out.0.weight"))
-        return 1.0 + 0.1 * values if is_norm_weight else 0.05 * values
-    fan_in = 1
-    for size in shape[1:]:
-        fan_in *= size
-    gain = 1.0
-    return gain * values / fan_in**0.5
-
-
-INFERENCE_PREFIXES = ("model.diffusion_model.", "first_stage_model.decoder.", "first_stage_model.post_quant_conv.",
-                      "first_stage_model.vocoder.", "scale_factor")
-
-
 def fill(module: torch.nn.Module, seed: int = 0) -> None:
     """Overwrite every float entry used at inference (schedule buffers, EMA and VAE encoder are kept)."""
-    state = module.state_dict()
-    new = {k: reference_tensor(k, tuple(v.shape), seed).to(v.dtype)
-           if v.is_floating_point() and k.startswith(INFERENCE_PREFIXES) else v
-           for k, v in state.items()}
-    module.load_state_dict(new, strict=True)
+    recipe = load_random_weights()
+    state = recipe.fill_state_dict(module.state_dict(), seed, prefixes=recipe.DECODER_PREFIXES)
+    module.load_state_dict(state, strict=True)
 
 
 def official_config(context_dim: int, tiny: bool) -> dict:
@@ -273,13 +254,14 @@ def time_generate(rate: int, steps: int, threads: int | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["tiny", "keys", "time-unet", "time-stages", "time-generate"])
-    parser.add_argument("out", nargs="?")
+    parser.add_argument("out", nargs="?", help="output file of tiny (.pt) and keys (.json)")
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--steps", type=int, default=10)
     args = parser.parse_args()
+    use_official_semanticodec()
     if args.what == "tiny":
         make_tiny(args.out)
     elif args.what == "keys":

@@ -1,9 +1,11 @@
-"""Speed and memory of SemantiCodec: this implementation vs the official inference code.
+"""Speed and memory of SemantiCodec: this implementation vs the official inference code, and our
+fast settings (bfloat16, DPM-Solver++) vs the official float32 DDIM-50. From the repository root:
 
-    python -m benchmarks.speed_semanticodec [--rates 100,50,25] [--steps 50] [--fast-steps 10,20]
+    python -m tools.speed.speed_semanticodec [--rates 100,50,25] [--steps 50] [--fast-steps 10,20]
         [--duration-s 10] [--official-path <official repo>:<its deps>]
         [--threads N] [--out results/speed.json]
         [--encode-only] [--repeats N] [--encode-calls N] [--checkpoint-dir DIR]
+    python -m tools.speed.speed_semanticodec --compare-settings [SPECS] [--rates 100] [--out FILE]
 
 Both sides are built at FULL size with RANDOM weights (labelled; speed does not depend on weight
 values) and run one clip of `duration_s` seconds (default 10 s = one 10.24 s window) at identical
@@ -20,6 +22,21 @@ alternating which side goes first, records the load average around each run, and
 over runs of each side's ``encode_s`` (``encode_medians``). `--checkpoint-dir DIR` builds ours the
 way users do, with the constructor from checkpoint files (``DIR/semanticodec_tokenrate_{R}``, written
 by `write_random_checkpoints` with random weights when missing) instead of `SemantiCodec.random`.
+
+Fast settings (`--compare-settings`): each setting ``dtype:sampler:steps`` (default float32 DDIM-50,
+then bfloat16 DDIM-50 and DPM-Solver++ (2M) at 10 and 20 steps in float32 and bfloat16; the first is
+the reference) runs in its own subprocess on the same random weights (`--checkpoint-dir` as above):
+encode (timed, tokens compared with the reference's), one untimed 2-step decode, then one timed
+decode of the REFERENCE tokens with seed 0, so every setting starts from the same noise. Reported per
+setting: encode and decode seconds, peak memory (max RSS of its process), decode speed-up and memory
+ratio over the reference, and the output's deviation from the reference waveform: waveform SNR (dB)
+and the paper's mel distance (dB; `benchmarks.metrics.functional.mel_distance`). The official DDIM is
+stochastic (eta 1), so even another seed at float32 DDIM-50 deviates: `--seed-floor` adds that run
+(the reference setting with seed 1) as the yardstick for the other deviations. A random-weight
+decoder may respond little to its noise and condition (the tiny test model's output hardly changes
+with the seed), which makes every deviation small: read the deviations against that yardstick.
+`--checkpoint-dir` uses the recipe weights (scaled like trained layers) instead of PyTorch's default
+initialisation (`SemantiCodec.random`).
 """
 
 from __future__ import annotations
@@ -31,9 +48,17 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from benchmarks.speed_stats import (
+    encode_medians,
+    encode_timings,
+    real_time_factors,
+    speedups,
+    timed,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 GUIDANCE = 2.0
 ETA = 1.0
 VOCAB = 16384
@@ -52,36 +77,17 @@ def _signal(duration_s: float):
     return (x + 0.01 * torch.randn(t.shape, generator=generator)).to(torch.float32)
 
 
-def _timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
-
-
 # -- workers (run in subprocesses) ----------------------------------------------------------
-def _encode_timings(encode, calls: int) -> dict:
-    """First call alone, then `calls` more; encode_s is their median (wall clock), encode_cpu_s the
-    median process CPU time, which with one thread is work done, little affected by other jobs."""
-    import statistics
-
-    tokens, first_s = _timed(encode)
-    times, cpu_times = [], []
-    for _ in range(max(calls, 1)):
-        cpu_start = time.process_time()
-        times.append(_timed(encode)[1])
-        cpu_times.append(time.process_time() - cpu_start)
-    return {"tokens_out": tokens, "encode_first_s": first_s, "encode_calls_s": times,
-            "encode_s": statistics.median(times), "encode_cpu_calls_s": cpu_times,
-            "encode_cpu_s": statistics.median(cpu_times)}
-
-
 def write_random_checkpoints(root: Path, rate: int) -> Path:
-    """Full-size RANDOM-weight files in the official layout under `root` (speed only); -> token-rate folder."""
+    """Full-size RANDOM-weight files in the official layout under `root` (speed only); -> token-rate folder.
+
+    Values from the shared recipe `baselines.random_weights` (every key, including unused ones)."""
     import json
 
     import numpy as np
     import torch
 
+    from baselines import random_weights
     from semanticodec.checkpoints import repository_files
     from semanticodec.config import encoder_config
     from semanticodec.encoder import SemantiCodecEncoder
@@ -91,21 +97,20 @@ def write_random_checkpoints(root: Path, rate: int) -> Path:
     if (folder / "decoder.ckpt").is_file() and npy.is_file():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    generator = torch.Generator().manual_seed(0)
     config = encoder_config(rate, VOCAB)
     with torch.device("meta"):
         encoder = SemantiCodecEncoder(config)
-    state = {k: torch.randn(v.shape, generator=generator) * 0.02 for k, v in encoder.state_dict().items()}
+    state = {k: random_weights.random_tensor(k, tuple(v.shape)) for k, v in encoder.state_dict().items()}
     torch.save(state, folder / "encoder.ckpt")
     del state
-    keys = Path(__file__).resolve().parents[1] / "tests" / "semanticodec" / "data" / "decoder_official_keys.json"
-    shapes = json.loads(keys.read_text())["keys"][str(rate)]
-    state = {k: torch.randn(tuple(s), generator=generator) * 0.02 for k, s in shapes.items()}
-    state["scale_factor"] = torch.tensor(1.0)
+    keys = REPO_ROOT / "tests" / "semanticodec" / "data" / "decoder_official_keys.json"
+    stored = json.loads(keys.read_text())["keys"]
+    shapes = {**stored["100"], **stored[str(rate)]}  # rates 50 and 25 list the entries that differ
+    state = {k: random_weights.random_tensor(k, tuple(s)) for k, s in shapes.items()}
     torch.save(state, folder / "decoder.ckpt")
     del state
     npy.parent.mkdir(parents=True, exist_ok=True)
-    np.save(npy, np.random.default_rng(0).standard_normal((VOCAB, config.feature_dim), dtype=np.float32))
+    np.save(npy, random_weights.semantic_codebook(VOCAB, config.feature_dim).numpy())
     return folder
 
 
@@ -117,11 +122,11 @@ def worker_ours(rate: int, steps: list[int], fast_steps: list[int], duration_s: 
     settings = {"device": "cpu", "cfg_scale": GUIDANCE, "eta": ETA, "load_decoder": bool(steps or fast_steps)}
     if options.get("checkpoint_dir"):
         folder = Path(options["checkpoint_dir"]) / f"semanticodec_tokenrate_{rate}"
-        model, build_s = _timed(lambda: SemantiCodec(rate, VOCAB, checkpoint_path=folder, download=False, **settings))
+        model, build_s = timed(lambda: SemantiCodec(rate, VOCAB, checkpoint_path=folder, download=False, **settings))
     else:
-        model, build_s = _timed(lambda: SemantiCodec.random(rate, VOCAB, **settings))
+        model, build_s = timed(lambda: SemantiCodec.random(rate, VOCAB, **settings))
     audio = _signal(duration_s)
-    timings = _encode_timings(lambda: model.encode(audio), options.get("encode_calls", 1))
+    timings = encode_timings(lambda: model.encode(audio), options.get("encode_calls", 1))
     tokens = timings.pop("tokens_out")
     result = {"build_s": build_s, **timings, "tokens": list(tokens.shape), "torch_threads": torch.get_num_threads()}
     if not (steps or fast_steps):
@@ -129,9 +134,9 @@ def worker_ours(rate: int, steps: list[int], fast_steps: list[int], duration_s: 
     model.decode_waveform(tokens, seed=0, steps=2)  # warm-up (one-time kernel setup), not timed
     decode_s = {}
     for count in steps:
-        _, decode_s[f"ddim{count}"] = _timed(lambda n=count: model.decode_waveform(tokens, seed=0, steps=n))
+        _, decode_s[f"ddim{count}"] = timed(lambda n=count: model.decode_waveform(tokens, seed=0, steps=n))
     for count in fast_steps:
-        _, decode_s[f"dpmpp_2m{count}"] = _timed(
+        _, decode_s[f"dpmpp_2m{count}"] = timed(
             lambda n=count: model.decode_waveform(tokens, seed=0, steps=n, sampler="dpmpp_2m")
         )
     return {**result, "decode_s": decode_s, "peak_rss_gb": _peak_rss_gb()}
@@ -149,6 +154,7 @@ def worker_official(rate: int, steps: list[int], fast_steps: list[int], duration
 
     import semanticodec as official_package
     from semanticodec.config import get_config
+    from tools.official_package import load_random_weights
 
     if (Path(official_package.__file__).parent / "codec.py").exists():
         raise RuntimeError("the official package must come first on PYTHONPATH")
@@ -161,7 +167,7 @@ def worker_official(rate: int, steps: list[int], fast_steps: list[int], duration
     config, _, feature_dim, lstm_layers, _ = get_config(rate, VOCAB, None)
     with tempfile.TemporaryDirectory() as tmp:
         npy = os.path.join(tmp, "codebook.npy")
-        np.save(npy, np.random.default_rng(0).standard_normal((VOCAB, feature_dim), dtype=np.float32))
+        np.save(npy, load_random_weights().semantic_codebook(VOCAB, feature_dim).numpy())
         wav = os.path.join(tmp, "clip.wav")
         sf.write(wav, _signal(duration_s).numpy(), 16000, subtype="FLOAT")
 
@@ -177,9 +183,9 @@ def worker_official(rate: int, steps: list[int], fast_steps: list[int], duration
                 model.decoder = instantiate_from_config(config["model"]).eval()
             return model
 
-        model, build_s = _timed(build)
+        model, build_s = timed(build)
         with torch.no_grad():
-            timings = _encode_timings(lambda: model.encode(wav), options.get("encode_calls", 1))
+            timings = encode_timings(lambda: model.encode(wav), options.get("encode_calls", 1))
             tokens = timings.pop("tokens_out")
             if not steps:
                 return {"build_s": build_s, **timings, "decode_s": {}, "tokens": list(tokens.shape),
@@ -189,7 +195,7 @@ def worker_official(rate: int, steps: list[int], fast_steps: list[int], duration
             decode_s = {}
             for count in steps:
                 model.ddim_sample_step = count
-                _, decode_s[f"ddim{count}"] = _timed(lambda: model.decode(tokens))
+                _, decode_s[f"ddim{count}"] = timed(lambda: model.decode(tokens))
     return {"build_s": build_s, **timings, "decode_s": decode_s, "tokens": list(tokens.shape),
             "peak_rss_gb": _peak_rss_gb(), "torch_threads": torch.get_num_threads()}
 
@@ -200,14 +206,14 @@ WORKERS = {"ours": worker_ours, "official": worker_official}
 # -- driver ---------------------------------------------------------------------------------
 def _run_worker(kind: str, rate: int, args: argparse.Namespace) -> dict:
     env = dict(os.environ)
-    repo_root = str(Path(__file__).resolve().parents[1])
-    if kind == "official":
-        env["PYTHONPATH"] = args.official_path
+    repo_root = str(REPO_ROOT)
+    if kind == "official":  # the official package first: it is also called semanticodec
+        env["PYTHONPATH"] = args.official_path + os.pathsep + repo_root
     else:
         env["PYTHONPATH"] = repo_root + os.pathsep + env.get("PYTHONPATH", "")
     if args.threads:
         env["OMP_NUM_THREADS"] = str(args.threads)
-    # The worker imports only this file (never our package when measuring the official code).
+    # Run by path from a neutral folder: the official worker must not see our semanticodec package first.
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--rates", str(rate),
                "--steps", args.steps, "--fast-steps", args.fast_steps, "--duration-s", str(args.duration_s),
                "--encode-calls", str(args.encode_calls)]
@@ -225,56 +231,29 @@ def _int_list(text: str) -> list[int]:
     return sorted({int(item) for item in text.split(",") if item.strip()})
 
 
-def _summarise(result: dict, duration_s: float) -> dict:
-    if "error" in result:
-        return result
-    return {
-        **result,
-        "encode_rtf": result["encode_s"] / duration_s,
-        "decode_rtf": {name: seconds / duration_s for name, seconds in result["decode_s"].items()},
-    }
+def _write(path: str, document: dict) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(document, indent=2))
 
 
-def _encode_medians(rows: list[dict]) -> list[dict]:
-    """Per rate and side: the median over runs of each run's encode_s; official / ours as `ratio`."""
-    import statistics
+def _compare_settings(args: argparse.Namespace, rates: list[int], parser: argparse.ArgumentParser) -> int:
+    from tools.speed import semanticodec_settings
 
-    out = []
-    for rate in sorted({row["rate"] for row in rows}, reverse=True):
-        medians = {}
-        for impl in ("ours", "official"):
-            done = [r for r in rows if r["rate"] == rate and r["impl"] == impl and "error" not in r]
-            if done:
-                times = [r["encode_s"] for r in done]
-                medians[impl] = {"runs": len(times), "median_encode_s": statistics.median(times), "encode_s": times}
-                if all("encode_cpu_s" in r for r in done):
-                    cpu = [r["encode_cpu_s"] for r in done]
-                    medians[impl].update(median_encode_cpu_s=statistics.median(cpu), encode_cpu_s=cpu)
-        entry = {"rate": rate, **medians}
-        if len(medians) == 2:
-            entry["official_over_ours"] = medians["official"]["median_encode_s"] / medians["ours"]["median_encode_s"]
-            if "median_encode_cpu_s" in medians["ours"] and "median_encode_cpu_s" in medians["official"]:
-                entry["official_over_ours_cpu"] = (medians["official"]["median_encode_cpu_s"]
-                                                   / medians["ours"]["median_encode_cpu_s"])
-        out.append(entry)
-    return out
-
-
-def _speedups(rows: list[dict]) -> list[dict]:
-    """Official decode time / our decode time, per rate, official setting and our setting."""
-    out = []
-    for row in rows:
-        if row.get("impl") != "ours" or "error" in row:
-            continue
-        reference = next((r for r in rows if r.get("impl") == "official" and r["rate"] == row["rate"]
-                          and "error" not in r), None)
-        if reference is None:
-            continue
-        for official_name, official_s in reference["decode_s"].items():
-            for name, seconds in row["decode_s"].items():
-                out.append({"rate": row["rate"], "official": official_name, "ours": name,
-                            "speedup": official_s / seconds})
-    return out
+    specs = semanticodec_settings.DEFAULT_SETTINGS if args.compare_settings == "default" else args.compare_settings
+    try:
+        settings = semanticodec_settings.parse_settings(specs)
+    except ValueError as exc:
+        parser.error(f"--compare-settings: {exc}")
+    checkpoint_dir = str(Path(args.checkpoint_dir).resolve()) if args.checkpoint_dir else None
+    if checkpoint_dir:
+        for rate in rates:
+            write_random_checkpoints(Path(checkpoint_dir), rate)
+    document = semanticodec_settings.compare(
+        rates, settings, duration_s=args.duration_s, encode_calls=args.encode_calls, threads=args.threads,
+        checkpoint_dir=checkpoint_dir, seed_floor=args.seed_floor, timeout_s=args.setting_timeout_s)
+    if args.out:
+        _write(args.out, {"note": args.note, "cpu_count": os.cpu_count(), **document})
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,6 +273,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint-dir", default=None,
                         help="build ours from checkpoint files here (random full-size files are written if missing)")
     parser.add_argument("--note", default="", help="free text stored with the results (e.g. machine load)")
+    parser.add_argument("--compare-settings", nargs="?", const="default", default=None, metavar="SPECS",
+                        help="time our fast settings against the first one instead (dtype:sampler:steps, "
+                             "comma-separated; default: float32 DDIM-50 vs bfloat16 and DPM-Solver++ 10/20)")
+    parser.add_argument("--seed-floor", action="store_true",
+                        help="with --compare-settings: also run the reference with another seed, as a yardstick")
+    parser.add_argument("--setting-timeout-s", type=float, default=0,
+                        help="with --compare-settings: stop a setting's process after this long (0: no limit)")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     steps, fast_steps = _int_list(args.steps), _int_list(args.fast_steps)
@@ -307,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(WORKERS[args.worker](rates[0], steps, fast_steps, args.duration_s, options)))
         return 0
+    if args.compare_settings:
+        return _compare_settings(args, rates, parser)
     if args.checkpoint_dir:
         for rate in rates:
             write_random_checkpoints(Path(args.checkpoint_dir), rate)
@@ -320,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             kinds = ["ours"] + (["official"] if args.official_path else [])
             for kind in kinds if repeat % 2 == 0 else kinds[::-1]:
                 load_before = os.getloadavg()[0]
-                summary = _summarise(_run_worker(kind, rate, args), args.duration_s)
+                summary = real_time_factors(_run_worker(kind, rate, args), args.duration_s)
                 summary.update(rate=rate, impl=kind, duration_s=args.duration_s, weights="random (TEST ONLY)",
                                repeat=repeat, loadavg_1min_before=load_before, loadavg_1min_after=os.getloadavg()[0],
                                built_from="checkpoint files" if kind == "ours" and args.checkpoint_dir else "memory")
@@ -332,20 +320,18 @@ def main(argv: list[str] | None = None) -> int:
                                     for name, seconds in summary["decode_s"].items())
                 print(f"{rate:>4} {kind:>8} {summary['encode_s']:>6.2f} {summary['encode_rtf']:>7.2f} "
                       f"{summary['peak_rss_gb']:>7.2f}  {decodes}", flush=True)
-    speedups = _speedups(rows)
-    medians = _encode_medians(rows)
+    speedup_rows = speedups(rows)
+    medians = encode_medians(rows)
     for item in medians:
         sides = "  ".join(f"{impl} median {item[impl]['median_encode_s']:.2f} s over {item[impl]['runs']} runs"
                           for impl in ("ours", "official") if impl in item)
         print(f"rate {item['rate']} encode: {sides}", flush=True)
-    for item in speedups:
+    for item in speedup_rows:
         print(f"rate {item['rate']}: official {item['official']} / ours {item['ours']} = {item['speedup']:.2f}x",
               flush=True)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        document = {"note": args.note, "cpu_count": os.cpu_count(), "runs": rows, "speedups": speedups,
-                    "encode_medians": medians}
-        Path(args.out).write_text(json.dumps(document, indent=2))
+        _write(args.out, {"note": args.note, "cpu_count": os.cpu_count(), "runs": rows, "speedups": speedup_rows,
+                          "encode_medians": medians})
     return 0
 
 

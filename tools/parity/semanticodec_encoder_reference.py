@@ -1,20 +1,23 @@
-"""Regenerate the parity references in tests/semanticodec/data from the OFFICIAL encoder code.
+"""Regenerate the encoder parity references (tests/semanticodec/data) from the OFFICIAL encoder code.
 
-Run in its own process with the official package first on the path (it is also called
-``semanticodec``, so it never shares a process with ours):
+Runs the official package (also named ``semanticodec``) with the official checkout first on PYTHONPATH;
+our packages are never imported (see `tools.official_package`). From the repository root:
 
-    PYTHONPATH=<official-repo>:<official-deps> python tests/semanticodec/official_reference.py [--rates 100,50,25]
+    PYTHONPATH=<official-repo>:<official-deps> python -m tools.parity.semanticodec_encoder_reference \
+        [--rates 100,50,25] [--out-dir tests/semanticodec/data]
+    PYTHONPATH=... python -m tools.parity.semanticodec_encoder_reference --count-sweep 123,16000 --out counts.json
 
 The official `AudioMAEConditionQuantResEncoder` is built with a 1-layer LSTM (to keep the files and
 the test fast; the layer count only changes `nn.LSTM`'s depth), every state-dict entry is filled
-from `random_weights.random_tensor`, and the official padding/fbank code (`SemantiCodec.load_audio`)
-plus encoder `forward` tokenise `random_weights.test_signal` clips. Only tokens are stored.
+from the shared recipe (`baselines/random_weights.py`: `fill_state_dict`, `semantic_codebook`), and
+the official padding/fbank code (`SemantiCodec.load_audio`) plus encoder `forward` tokenise
+`test_signal` clips. Only tokens are stored (``official_tokens_rate{R}.pt``). `--count-sweep` writes
+the token pairs the official encode keeps for each clip length.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import sys
 import tempfile
@@ -24,18 +27,12 @@ import numpy as np
 import soundfile as sf
 import torch
 
-HERE = Path(__file__).resolve().parent
+from tools.official_package import REPO_ROOT, load_random_weights, use_official_semanticodec
+
 FEATURE_DIM = {100: 768, 50: 1536, 25: 3072}
 VOCAB = 64
 #: (name, duration in samples): a short clip, an exact 10.24 s multiple, two partial windows.
 CLIPS = (("short", 33_000), ("exact", 163_840), ("long", 200_000))
-
-
-def _load_recipe():
-    spec = importlib.util.spec_from_file_location("random_weights", HERE / "random_weights.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _official_load_audio(path: str, token_rate: int):
@@ -72,22 +69,23 @@ def count_sweep(lengths: list[int], out_path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="100,50,25")
+    parser.add_argument("--out-dir", type=Path, default=REPO_ROOT / "tests" / "semanticodec" / "data",
+                        help="folder of the official_tokens_rate{R}.pt files")
     parser.add_argument("--count-sweep", default=None, help="comma-separated lengths; writes counts to --out")
-    parser.add_argument("--out", default=None)
+    parser.add_argument("--out", default=None, help="JSON file of --count-sweep")
     args = parser.parse_args()
+    if args.count_sweep and not args.out:
+        parser.error("--count-sweep needs --out")
+    use_official_semanticodec()
     if args.count_sweep:
         count_sweep([int(n) for n in args.count_sweep.split(",")], Path(args.out))
         return
-    import semanticodec
-
-    assert "official" in str(Path(semanticodec.__file__).resolve()) or not (
-        Path(semanticodec.__file__).resolve().parent / "codec.py"
-    ).exists(), "run with the official package on PYTHONPATH, not ours"
     from semanticodec.modules.encoder.encoder import AudioMAEConditionQuantResEncoder
 
-    recipe = _load_recipe()
+    recipe = load_random_weights()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
         for rate in [int(r) for r in args.rates.split(",")]:
@@ -109,7 +107,7 @@ def main() -> None:
                     tokens = model(mel)[:, : math.ceil(target), :]
                 out["clips"][name] = {"num_samples": num_samples, "tokens": tokens.clone()}
                 print(rate, name, tuple(tokens.shape), tokens[0, :4].tolist(), flush=True)
-            torch.save(out, HERE / "data" / f"official_tokens_rate{rate}.pt")
+            torch.save(out, args.out_dir / f"official_tokens_rate{rate}.pt")
             del model
 
 

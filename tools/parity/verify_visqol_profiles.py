@@ -12,7 +12,7 @@ and the per-system means are compared with Table II's speech ViSQOL column (the 
 the demo has 30 peak-normalised ones, so agreement within 0.1 MOS is what is expected of the right
 setting). Usage::
 
-    python -m benchmarks.verify_visqol_profiles DEMO_DIR [--out results/visqol_profiles_demo]
+    python -m tools.parity.verify_visqol_profiles DEMO_DIR [--out results/visqol_profiles_demo]
         [--settings paper,standard,audio48k] [--systems a,b] [--limit N] [--tolerance 0.1]
 
 Writes ``<out>.csv`` (one row per system and setting), ``<out>_clips.csv`` (every clip score) and

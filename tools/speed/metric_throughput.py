@@ -5,7 +5,7 @@ Each metric is built once, called once on one clip (model loading, JIT compilati
 and ``rtf`` = seconds per second of audio). Metrics whose cost depends on the domain (ViSQOL: speech
 mode vs audio mode at 48 kHz) get one row per domain. Usage::
 
-    python -m benchmarks.metric_throughput [--metrics all] [--clips 5] [--duration-s 10]
+    python -m tools.speed.metric_throughput [--metrics all] [--clips 5] [--duration-s 10]
         [--audio-dir DIR --system NAME] [--out results/metric_throughput.csv]
 
 Audio: by default a synthetic speech-like test signal (flite speech when the `flite` program is
@@ -160,9 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--system", default="encodec_24k_1_5kbps", help="estimate folder inside --audio-dir")
     parser.add_argument("--out", type=Path, default=Path("results/metric_throughput.csv"))
     args = parser.parse_args(argv)
+    try:
+        names = expand_metric_names(args.metrics)
+    except KeyError as exc:
+        parser.error(f"--metrics: {exc.args[0]}")
 
     rows: list[dict] = []
-    for name in expand_metric_names(args.metrics):
+    for name in names:
         for row in measure(name, args.clips, args.duration_s, args.audio_dir, args.system):
             row.update(_machine())
             rows.append(row)

@@ -1,0 +1,1 @@
+"""Generators of the parity references under tests/**/data and tests/**/golden, and paper-parity checks."""

@@ -1,0 +1,1 @@
+"""Speed and memory measurements (SemantiCodec vs the official code, metric throughput)."""
