@@ -45,7 +45,9 @@ def _mono_16k(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
         from scipy.signal import resample_poly
 
         g = gcd(int(sample_rate), SAMPLE_RATE)
-        audio = resample_poly(audio.astype(np.float64), SAMPLE_RATE // g, int(sample_rate) // g).astype(np.float32)
+        audio = resample_poly(audio.astype(np.float64), SAMPLE_RATE // g, int(sample_rate) // g).astype(
+            np.float32
+        )
     return audio
 
 
@@ -53,9 +55,9 @@ def _mono_16k(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
 def _mel_filters() -> np.ndarray:
     import librosa
 
-    return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=0.0, fmax=SAMPLE_RATE / 2).astype(
-        np.float64
-    )
+    return librosa.filters.mel(
+        sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=0.0, fmax=SAMPLE_RATE / 2
+    ).astype(np.float64)
 
 
 def logmel_stats(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -75,7 +77,9 @@ def _resemblyzer() -> FeatureExtractor:
 
         encoder = speaker_encoder("cpu")
     except ImportError as exc:
-        raise ReferenceError(f"resemblyzer is not installed ({exc}); pip install 'lowrate-codec-bench[metrics]'") from None
+        raise ReferenceError(
+            f"resemblyzer is not installed ({exc}); pip install 'lowrate-codec-bench[metrics]'"
+        ) from None
 
     def extract(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
         audio = _mono_16k(waveform, sample_rate)
@@ -92,7 +96,9 @@ def _whisper(model: str) -> Callable[[], FeatureExtractor]:
 
             from benchmarks.metrics.asr import resolve_ct2_model
         except ImportError as exc:
-            raise ReferenceError(f"faster-whisper/ctranslate2 missing ({exc}); pip install 'lowrate-codec-bench[metrics]'") from None
+            raise ReferenceError(
+                f"faster-whisper/ctranslate2 missing ({exc}); pip install 'lowrate-codec-bench[metrics]'"
+            ) from None
         encoder = ctranslate2.models.Whisper(str(resolve_ct2_model(model)), device="cpu", compute_type="int8")
         front_end = MelFrontEnd(feature_size=encoder.n_mels)
 
@@ -101,7 +107,9 @@ def _whisper(model: str) -> Callable[[], FeatureExtractor]:
             mel = front_end(audio)[:, :_WHISPER_FRAMES]  # [n_mels, frames]
             window = np.zeros((1, mel.shape[0], _WHISPER_FRAMES), dtype=np.float32)
             window[0, :, : mel.shape[1]] = mel
-            out = np.asarray(encoder.encode(ctranslate2.StorageView.from_array(window), to_cpu=True))  # [1, 1500, D]
+            out = np.asarray(
+                encoder.encode(ctranslate2.StorageView.from_array(window), to_cpu=True)
+            )  # [1, 1500, D]
             used = max(1, min(out.shape[1], math.ceil(audio.size / (2 * _WHISPER_HOP))))
             return out[0, :used].mean(axis=0).astype(np.float32)
 

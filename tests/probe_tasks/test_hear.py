@@ -19,7 +19,9 @@ def _tone(path: Path, freq_hz: float) -> None:
     sf.write(str(path), (0.3 * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32), 16000, subtype="PCM_16")
 
 
-def write_hear_task(root: Path, metadata: dict, labels_by_split: dict[str, dict[str, list]], vocab: list[str] | None = None) -> Path:
+def write_hear_task(
+    root: Path, metadata: dict, labels_by_split: dict[str, dict[str, list]], vocab: list[str] | None = None
+) -> Path:
     """A task folder: task_metadata.json, <split>.json, labelvocabulary.csv and 16000/<split>/*.wav."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "task_metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
@@ -36,26 +38,48 @@ def write_hear_task(root: Path, metadata: dict, labels_by_split: dict[str, dict[
 
 def _speech_commands(tmp_path: Path) -> Path:
     meta = {
-        "task_name": "speech_commands", "version": "v0.0.2", "embedding_type": "scene",
-        "prediction_type": "multiclass", "split_mode": "trainvaltest", "sample_duration": 1.0,
-        "evaluation": ["top1_acc"], "splits": ["train", "test", "valid"], "mode": "5h",
+        "task_name": "speech_commands",
+        "version": "v0.0.2",
+        "embedding_type": "scene",
+        "prediction_type": "multiclass",
+        "split_mode": "trainvaltest",
+        "sample_duration": 1.0,
+        "evaluation": ["top1_acc"],
+        "splits": ["train", "test", "valid"],
+        "mode": "5h",
     }
     splits = {
-        "train": {"yes_0a7c2a8d_nohash_0.wav": ["yes"], "no_0a7c2a8d_nohash_1.wav": ["no"], "no_1b2c3d4e_nohash_0.wav": ["no"]},
+        "train": {
+            "yes_0a7c2a8d_nohash_0.wav": ["yes"],
+            "no_0a7c2a8d_nohash_1.wav": ["no"],
+            "no_1b2c3d4e_nohash_0.wav": ["no"],
+        },
         "valid": {"yes_22aa33bb_nohash_0.wav": ["yes"], "no_22aa33bb_nohash_0.wav": ["no"]},
         "test": {"yes_ffee0011_nohash_0.wav": ["yes"], "_silence__x.wav": ["_silence_"]},
     }
-    return write_hear_task(tmp_path / "tasks" / "speech_commands-v0.0.2-5h", meta, splits, ["_silence_", "no", "yes"])
+    return write_hear_task(
+        tmp_path / "tasks" / "speech_commands-v0.0.2-5h", meta, splits, ["_silence_", "no", "yes"]
+    )
 
 
 def _esc50(tmp_path: Path) -> Path:
     meta = {
-        "task_name": "esc50", "version": "v2.0.0", "embedding_type": "scene", "prediction_type": "multiclass",
-        "split_mode": "presplit_kfold", "nfolds": 3, "sample_duration": 5,
-        "evaluation": ["top1_acc", "mAP"], "splits": ["fold00", "fold01", "fold02"],
+        "task_name": "esc50",
+        "version": "v2.0.0",
+        "embedding_type": "scene",
+        "prediction_type": "multiclass",
+        "split_mode": "presplit_kfold",
+        "nfolds": 3,
+        "sample_duration": 5,
+        "evaluation": ["top1_acc", "mAP"],
+        "splits": ["fold00", "fold01", "fold02"],
     }
     splits = {
-        "fold00": {"1-100038-A-14.wav": ["chirping_birds"], "1-100038-B-14.wav": ["chirping_birds"], "1-5996-A-6.wav": ["hen"]},
+        "fold00": {
+            "1-100038-A-14.wav": ["chirping_birds"],
+            "1-100038-B-14.wav": ["chirping_birds"],
+            "1-5996-A-6.wav": ["hen"],
+        },
         "fold01": {"2-109505-A-21.wav": ["sneezing"], "2-5996-A-6.wav": ["hen"]},
         "fold02": {"3-1000-A-21.wav": ["sneezing"], "3-2000-A-14.wav": ["chirping_birds"]},
     }
@@ -71,7 +95,10 @@ def test_trainvaltest_task_loads_with_splits_labels_and_speaker_groups(tmp_path:
     assert len(task.clips) == 7
     by_id = {c.clip_id: c for c in task.clips}
     assert by_id["train/no_0a7c2a8d_nohash_1"].group == "speaker:0a7c2a8d"
-    assert by_id["train/no_0a7c2a8d_nohash_1"].path == (folder / "16000" / "train" / "no_0a7c2a8d_nohash_1.wav").resolve()
+    assert (
+        by_id["train/no_0a7c2a8d_nohash_1"].path
+        == (folder / "16000" / "train" / "no_0a7c2a8d_nohash_1.wav").resolve()
+    )
     assert all(c.duration_s == 1.0 for c in task.clips)
     check_split_rule(task)
 
@@ -105,14 +132,25 @@ def test_find_task_dir_by_name_under_a_tasks_folder(tmp_path: Path) -> None:
     with pytest.raises(ProbeTaskError, match="libricount"):
         find_hear_task_dir("libricount", tmp_path / "tasks")
     assert set(hear_task_names()) == {
-        "esc50", "nsynth_pitch_5h", "speech_commands_5h", "libricount", "crema_d", "vocal_imitation"
+        "esc50",
+        "nsynth_pitch_5h",
+        "speech_commands_5h",
+        "libricount",
+        "crema_d",
+        "vocal_imitation",
     }
 
 
 def test_numeric_labels_sort_as_numbers(tmp_path: Path) -> None:
-    meta = {"task_name": "nsynth_pitch", "version": "v2.2.3", "embedding_type": "scene",
-            "prediction_type": "multiclass", "split_mode": "trainvaltest", "sample_duration": 4.0,
-            "splits": ["train", "valid", "test"]}
+    meta = {
+        "task_name": "nsynth_pitch",
+        "version": "v2.2.3",
+        "embedding_type": "scene",
+        "prediction_type": "multiclass",
+        "split_mode": "trainvaltest",
+        "sample_duration": 4.0,
+        "splits": ["train", "valid", "test"],
+    }
     splits = {
         "train": {"guitar_acoustic_001-082-050.wav": [82], "guitar_acoustic_001-100-050.wav": [100]},
         "valid": {"keyboard_electronic_002-021-100.wav": [21]},
@@ -131,7 +169,10 @@ def test_numeric_labels_sort_as_numbers(tmp_path: Path) -> None:
         (lambda d: _edit_meta(d, prediction_type="multilabel"), "prediction_type 'multilabel'"),
         (lambda d: _edit_meta(d, embedding_type="event"), "embedding_type 'event'"),
         (lambda d: (d / "valid.json").unlink(), "valid.json: file not found"),
-        (lambda d: (d / "16000" / "test" / "yes_ffee0011_nohash_0.wav").unlink(), "yes_ffee0011_nohash_0.wav not found"),
+        (
+            lambda d: (d / "16000" / "test" / "yes_ffee0011_nohash_0.wav").unlink(),
+            "yes_ffee0011_nohash_0.wav not found",
+        ),
         (lambda d: (d / "train.json").write_text('{"a.wav": ["x", "y"]}'), "exactly one label"),
         (lambda d: (d / "train.json").write_text("{not json"), "train.json: not readable JSON"),
         (lambda d: _edit_meta(d, task_name="unknown_task"), "task_name 'unknown_task'"),
@@ -145,7 +186,9 @@ def test_bad_layout_gives_a_clear_error_naming_the_file(tmp_path: Path, change, 
 
 
 def test_missing_sample_rate_folder_lists_the_rates_present(tmp_path: Path) -> None:
-    with pytest.raises(ProbeTaskError, match=r"22050: audio folder not found \(sample rates present: \['16000'\]\)"):
+    with pytest.raises(
+        ProbeTaskError, match=r"22050: audio folder not found \(sample rates present: \['16000'\]\)"
+    ):
         load_hear_task(_speech_commands(tmp_path), sample_rate=22050)
 
 

@@ -19,7 +19,9 @@ from benchmarks.probe.tasks import load_offline_task, offline_task_names
 from benchmarks.probe.tasks.build import build_offline_tasks, main
 from benchmarks.probe.tasks.sources import ProbeSourceError, missing_packages
 
-pytestmark = pytest.mark.skipif(bool(missing_packages()), reason=f"task-set packages missing: {missing_packages()}")
+pytestmark = pytest.mark.skipif(
+    bool(missing_packages()), reason=f"task-set packages missing: {missing_packages()}"
+)
 
 SUBSET = ["spoken_digits", "gm_pitch", "speaker_count"]  # one task per renderer family: TTS, MIDI, mixing
 
@@ -37,7 +39,9 @@ def _rows(manifest: Path, tasks: list[str] | None = None) -> list[dict[str, str]
 
 
 @pytest.mark.parametrize("name", offline_task_names())
-def test_every_task_keeps_each_source_in_one_split_and_has_every_class_in_every_split(smoke_root: Path, name: str) -> None:
+def test_every_task_keeps_each_source_in_one_split_and_has_every_class_in_every_split(
+    smoke_root: Path, name: str
+) -> None:
     task = load_offline_task(name, smoke_root, build=False)
     check_split_rule(task)
     assert task.split_names() == ["test", "train", "valid"]
@@ -52,7 +56,9 @@ def test_every_task_keeps_each_source_in_one_split_and_has_every_class_in_every_
 
 def test_pitch_task_never_tests_on_the_training_soundfont(smoke_root: Path) -> None:
     task = load_offline_task("gm_pitch", smoke_root, build=False)
-    fonts = {s: {c.group.split(":")[0] for c in task.clips if c.split == s} for s in ("train", "valid", "test")}
+    fonts = {
+        s: {c.group.split(":")[0] for c in task.clips if c.split == s} for s in ("train", "valid", "test")
+    }
     assert fonts == {"train": {"FluidR3_GM"}, "valid": {"FluidR3_GM"}, "test": {"TimGM6mb"}}
 
 
@@ -64,7 +70,9 @@ def test_digit_voices_and_drum_kits_are_split_by_voice_and_kit(smoke_root: Path)
     assert all(c.group.startswith("kit:") for c in drums.clips)
 
 
-def test_rebuild_gives_the_identical_manifest_and_resumes_a_lost_clip(smoke_root: Path, tmp_path: Path) -> None:
+def test_rebuild_gives_the_identical_manifest_and_resumes_a_lost_clip(
+    smoke_root: Path, tmp_path: Path
+) -> None:
     manifest = build_offline_tasks(tmp_path / "again", tasks=SUBSET, limit=1)
     assert _rows(manifest) == _rows(smoke_root / "manifest.csv", SUBSET)  # same audio hashes too
     lost = tmp_path / "again" / _rows(manifest)[3]["path"]

@@ -10,7 +10,9 @@ from tests.conftest import harmonic_tone
 
 
 def _noise(duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
-    return (0.1 * np.random.default_rng(seed).standard_normal(round(duration_s * sample_rate))).astype(np.float32)
+    return (0.1 * np.random.default_rng(seed).standard_normal(round(duration_s * sample_rate))).astype(
+        np.float32
+    )
 
 
 def test_logmel_shape_and_determinism_at_any_rate() -> None:
@@ -37,7 +39,9 @@ def test_logmel_separates_a_tone_from_noise_more_than_two_takes_of_each() -> Non
 
 
 def test_unknown_name_and_bad_input_are_clear_errors() -> None:
-    with pytest.raises(ReferenceError, match="unknown reference extractor 'mfcc'; known: logmel, resemblyzer"):
+    with pytest.raises(
+        ReferenceError, match="unknown reference extractor 'mfcc'; known: logmel, resemblyzer"
+    ):
         reference_extractor("mfcc")
     with pytest.raises(ReferenceError, match=r"mono waveform \[T\], got shape \(2, 100\)"):
         reference_extractor("logmel")(np.zeros((2, 100), np.float32), 16000)

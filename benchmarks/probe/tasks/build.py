@@ -35,6 +35,7 @@ from benchmarks.probe.tasks.sources import ProbeSourceError, require_packages
 
 __all__ = ["MANIFEST_COLUMNS", "build_offline_tasks", "default_root", "plan_offline_tasks"]
 
+
 def _select(tasks: list[str] | None) -> list[str]:
     names = list(OFFLINE_RECIPES) if not tasks else list(tasks)
     unknown = [n for n in names if n not in OFFLINE_RECIPES]
@@ -43,7 +44,9 @@ def _select(tasks: list[str] | None) -> list[str]:
     return names
 
 
-def plan_offline_tasks(tasks: list[str] | None = None, seed: int = 0, limit: int | None = None) -> list[PlannedClip]:
+def plan_offline_tasks(
+    tasks: list[str] | None = None, seed: int = 0, limit: int | None = None
+) -> list[PlannedClip]:
     """Every clip of the selected tasks (all by default), sorted by task and clip id; with `limit`, the
     first `limit` clips (by id) of each task, split and class."""
     names = _select(tasks)
@@ -82,7 +85,11 @@ def _render_missing(root: Path, plan: list[PlannedClip]) -> int:
         if not (root / clip.rel_path).is_file():
             batches[(clip.kind, clip.batch or f"{clip.task}/{clip.clip_id}")].append(clip)
     for clips in batches.values():
-        for clip, audio in zip(clips, render_batch(clips)):
+        try:
+            rendered = render_batch(clips)
+        except ProbeSourceError as exc:
+            raise ProbeSourceError(f"{clips[0].task}/{clips[0].clip_id} ({clips[0].source}): {exc}") from None
+        for clip, audio in zip(clips, rendered):
             _write_wav(root / clip.rel_path, audio)
     return sum(len(c) for c in batches.values())
 
@@ -96,9 +103,16 @@ def _manifest_text(root: Path, plan: list[PlannedClip]) -> str:
         info = sf.info(str(path))
         writer.writerow(
             {
-                "path": clip.rel_path, "task": clip.task, "clip_id": clip.clip_id, "label": clip.label,
-                "split": clip.split, "group": clip.group, "source": clip.source, "licence": clip.licence,
-                "duration_s": f"{info.frames / info.samplerate:.4f}", "sha256": file_checksums(path)["sha256"],
+                "path": clip.rel_path,
+                "task": clip.task,
+                "clip_id": clip.clip_id,
+                "label": clip.label,
+                "split": clip.split,
+                "group": clip.group,
+                "source": clip.source,
+                "licence": clip.licence,
+                "duration_s": f"{info.frames / info.samplerate:.4f}",
+                "sha256": file_checksums(path)["sha256"],
             }
         )
     return out.getvalue()
@@ -157,21 +171,33 @@ def build_offline_tasks(
         for clip in plan:
             counts[clip.task][clip.split] += 1
         info = {
-            "seed": seed, "limit": limit, "tasks": sorted({c.task for c in plan}), "plan_sha256": plan_hash,
-            "manifest_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "num_clips": len(plan),
+            "seed": seed,
+            "limit": limit,
+            "tasks": sorted({c.task for c in plan}),
+            "plan_sha256": plan_hash,
+            "manifest_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "num_clips": len(plan),
             "clips_by_task_split": {t: dict(s) for t, s in sorted(counts.items())},
-            "rendered_now": rendered, "build_seconds": round(time.perf_counter() - started, 2),
-            "built_at_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "tools": _tool_versions(),
+            "rendered_now": rendered,
+            "build_seconds": round(time.perf_counter() - started, 2),
+            "built_at_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "tools": _tool_versions(),
         }
         info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return manifest
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.probe.tasks.build", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.probe.tasks.build", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--out", default=None, help="folder (default: data/probe_tasks)")
-    parser.add_argument("--tasks", default=None, help=f"comma-separated subset of: {', '.join(OFFLINE_RECIPES)}")
-    parser.add_argument("--limit", type=int, default=None, help="keep N clips per task, split and class (smoke build)")
+    parser.add_argument(
+        "--tasks", default=None, help=f"comma-separated subset of: {', '.join(OFFLINE_RECIPES)}"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="keep N clips per task, split and class (smoke build)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="re-render every clip")
     args = parser.parse_args(argv)
@@ -187,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     info = json.loads((manifest.parent / "build.json").read_text(encoding="utf-8"))
     sizes = ", ".join(f"{t} {sum(s.values())}" for t, s in info["clips_by_task_split"].items())
-    print(f"{manifest}: {info['num_clips']} clips ({sizes}); {info['rendered_now']} rendered in {info['build_seconds']} s")
+    print(
+        f"{manifest}: {info['num_clips']} clips ({sizes}); {info['rendered_now']} rendered in {info['build_seconds']} s"
+    )
     return 0
 
 

@@ -28,8 +28,21 @@ from benchmarks.probe.tasks.recipes import default_root
 __all__ = ["clip_features", "reference_accuracy"]
 
 C_GRID = (0.01, 0.1, 1.0, 10.0)
-COLUMNS = ("task", "mirrors", "extractor", "classes", "chance", "n_train", "n_valid", "n_test", "best_C",
-           "valid_accuracy", "test_accuracy", "test_ci95_low", "test_ci95_high")
+COLUMNS = (
+    "task",
+    "mirrors",
+    "extractor",
+    "classes",
+    "chance",
+    "n_train",
+    "n_valid",
+    "n_test",
+    "best_C",
+    "valid_accuracy",
+    "test_accuracy",
+    "test_ci95_low",
+    "test_ci95_high",
+)
 
 
 def clip_features(task: ProbeTask, extractor: str, cache_dir: Path, audio_sha: dict[str, str]) -> np.ndarray:
@@ -77,10 +90,16 @@ def reference_accuracy(task: ProbeTask, features: np.ndarray, seed: int = 0) -> 
     rng = np.random.default_rng(seed)
     boots = [correct[rng.integers(0, correct.size, correct.size)].mean() for _ in range(1000)]
     return {
-        "task": task.name, "mirrors": task.mirrors or "", "classes": len(task.label_names),
-        "chance": round(1.0 / len(task.label_names), 4), "n_train": int(parts["train"].sum()),
-        "n_valid": int(parts["valid"].sum()), "n_test": int(parts["test"].sum()), "best_C": best[1],
-        "valid_accuracy": round(best[0], 4), "test_accuracy": round(float(correct.mean()), 4),
+        "task": task.name,
+        "mirrors": task.mirrors or "",
+        "classes": len(task.label_names),
+        "chance": round(1.0 / len(task.label_names), 4),
+        "n_train": int(parts["train"].sum()),
+        "n_valid": int(parts["valid"].sum()),
+        "n_test": int(parts["test"].sum()),
+        "best_C": best[1],
+        "valid_accuracy": round(best[0], 4),
+        "test_accuracy": round(float(correct.mean()), 4),
         "test_ci95_low": round(float(np.percentile(boots, 2.5)), 4),
         "test_ci95_high": round(float(np.percentile(boots, 97.5)), 4),
     }
@@ -102,7 +121,8 @@ def _markdown(rows: list[dict[str, object]], extractors: list[str], command: str
         first = next(iter(mine.values()))
         cells = [
             f"{mine[e]['test_accuracy']:.3f} [{mine[e]['test_ci95_low']:.3f}, {mine[e]['test_ci95_high']:.3f}]"
-            if e in mine else "n/a"
+            if e in mine
+            else "n/a"
             for e in extractors
         ]
         lines.append(
@@ -113,18 +133,25 @@ def _markdown(rows: list[dict[str, object]], extractors: list[str], command: str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.probe.tasks.difficulty", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.probe.tasks.difficulty", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--root", default=None, help="task-set folder (default: data/probe_tasks)")
     parser.add_argument("--extractors", default="logmel,resemblyzer")
     parser.add_argument("--tasks", default=None, help="comma-separated subset of the offline tasks")
-    parser.add_argument("--out", default="results/probe_reference_accuracy", help="output prefix (.csv and .md)")
+    parser.add_argument(
+        "--out", default="results/probe_reference_accuracy", help="output prefix (.csv and .md)"
+    )
     args = parser.parse_args(argv)
     root = Path(args.root) if args.root else default_root()
     extractors = args.extractors.split(",")
     try:
         names = args.tasks.split(",") if args.tasks else offline_task_names()
         tasks = [load_offline_task(n, root, build=False) for n in names]
-        audio_sha = {str((root / r["path"]).resolve()): r["sha256"] for r in read_offline_manifest(root / "manifest.csv")}
+        audio_sha = {
+            str((root / r["path"]).resolve()): r["sha256"]
+            for r in read_offline_manifest(root / "manifest.csv")
+        }
         rows = []
         for task in tasks:
             for extractor in extractors:
@@ -132,8 +159,11 @@ def main(argv: list[str] | None = None) -> int:
                 features = clip_features(task, extractor, root / "features", audio_sha)
                 row = reference_accuracy(task, features)
                 rows.append({**row, "extractor": extractor})
-                print(f"{task.name} {extractor}: test accuracy {row['test_accuracy']:.3f} "
-                      f"(chance {row['chance']:.3f}; {time.perf_counter() - started:.1f} s)", flush=True)
+                print(
+                    f"{task.name} {extractor}: test accuracy {row['test_accuracy']:.3f} "
+                    f"(chance {row['chance']:.3f}; {time.perf_counter() - started:.1f} s)",
+                    flush=True,
+                )
     except (ProbeTaskError, ReferenceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -143,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: r[k] for k in COLUMNS} for r in rows)
-    command = "python -m benchmarks.probe.tasks.difficulty " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m benchmarks.probe.tasks.difficulty " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     out.with_suffix(".md").write_text(_markdown(rows, extractors, command.strip()), encoding="utf-8")
     print(f"wrote {out.with_suffix('.csv')} and {out.with_suffix('.md')}")
     return 0

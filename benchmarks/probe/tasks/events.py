@@ -19,29 +19,79 @@ __all__ = ["EVENT_CLASSES", "EVENT_RECIPES"]
 #: Class -> Hedgewars sound stems (without take digits, lower case).
 _HEDGEWARS: dict[str, tuple[str, ...]] = {
     "impact": (
-        "explosion", "airmine_impact", "graveimpact", "grenadeimpact", "melonimpact", "mineimpact", "knife_impact",
-        "frozen_hog_impact", "bump", "firepunch_hit", "hammer", "baseballbat", "homerun", "whipcrack", "egg",
-        "cake", "placed",
+        "explosion",
+        "airmine_impact",
+        "graveimpact",
+        "grenadeimpact",
+        "melonimpact",
+        "mineimpact",
+        "knife_impact",
+        "frozen_hog_impact",
+        "bump",
+        "firepunch_hit",
+        "hammer",
+        "baseballbat",
+        "homerun",
+        "whipcrack",
+        "egg",
+        "cake",
+        "placed",
     ),
     "weapon": (
-        "gun", "shotgunfire", "shotgunreload", "sniperreload", "minigun", "drillgun", "sinegun", "landgun",
-        "mortar", "blowtorch", "flamethrower", "pickhammer", "ice_beam", "lasersight", "portalshot", "molotov",
+        "gun",
+        "shotgunfire",
+        "shotgunreload",
+        "sniperreload",
+        "minigun",
+        "drillgun",
+        "sinegun",
+        "landgun",
+        "mortar",
+        "blowtorch",
+        "flamethrower",
+        "pickhammer",
+        "ice_beam",
+        "lasersight",
+        "portalshot",
+        "molotov",
         "ropeshot",
     ),
     "water": ("splash", "droplet", "beewater", "planewater", "rubberduck_water", "steam"),
     "engine": ("plane", "rcplane", "ufo", "jetpackboost", "tardis", "ice_beam_idle", "warp"),
     "creature": (
-        "bee", "hell_growl", "hell_ooff", "hell_ow", "hell_ugh", "kiss", "yoohoo", "hogchant", "birdylay",
-        "rubberduck_die", "whistle",
+        "bee",
+        "hell_growl",
+        "hell_ooff",
+        "hell_ow",
+        "hell_ugh",
+        "kiss",
+        "yoohoo",
+        "hogchant",
+        "birdylay",
+        "rubberduck_die",
+        "whistle",
     ),
-    "alert": ("beep", "denied", "countdown", "minetick", "extratime", "suddendeath", "skip", "switchhog", "hellish"),
+    "alert": (
+        "beep",
+        "denied",
+        "countdown",
+        "minetick",
+        "extratime",
+        "suddendeath",
+        "skip",
+        "switchhog",
+        "hellish",
+    ),
 }
 #: Desktop themes: every file is an alert except these (class by name).
 _DESKTOP_OTHER = {"camera-shutter": "impact", "trash-empty": "impact", "oxygen-sys-trash-emptied": "impact"}
 EVENT_CLASSES = tuple(_HEDGEWARS)
 _MAX_DESKTOP_ALERTS = 24
-_PACKAGE_OF = {"hedgewars": "hedgewars-data", "sound-theme-freedesktop": "sound-theme-freedesktop",
-               "oxygen-sounds": "oxygen-sounds"}
+_PACKAGE_OF = {
+    "hedgewars": "hedgewars-data",
+    "sound-theme-freedesktop": "sound-theme-freedesktop",
+    "oxygen-sounds": "oxygen-sounds",
+}
 
 
 def _sources() -> list[tuple[str, str, str, str]]:
@@ -55,7 +105,9 @@ def _sources() -> list[tuple[str, str, str, str]]:
             rows.append((stem_class[stem], f"hedgewars:{stem}", f"hedgewars:{path.name}", licence))
     desktop: list[tuple[str, str, str, str]] = []
     sounds = share_dir() / "sounds"
-    files = [("sound-theme-freedesktop", p) for p in sorted((sounds / "freedesktop" / "stereo").glob("*.oga"))]
+    files = [
+        ("sound-theme-freedesktop", p) for p in sorted((sounds / "freedesktop" / "stereo").glob("*.oga"))
+    ]
     files += [("oxygen-sounds", p) for p in sorted(sounds.glob("Oxygen-*.ogg"))]
     for package, path in files:
         name = path.stem.lower()
@@ -76,11 +128,19 @@ def _plan_events(seed: int) -> list[PlannedClip]:
     split_of: dict[str, str] = {}
     for label in EVENT_CLASSES:
         groups = sorted({g for lab, g, _, _ in rows if lab == label})
-        split_of.update(assign_by_hash(groups, {"train": 0.6, "valid": 0.15, "test": 0.25}, seed, f"events-{label}"))
+        split_of.update(
+            assign_by_hash(groups, {"train": 0.6, "valid": 0.15, "test": 0.25}, seed, f"events-{label}")
+        )
     return [
         PlannedClip(
-            "sound_events", re.sub(r"[^A-Za-z0-9_.-]", "_", Path(ref.split(":", 1)[1]).stem), label, split_of[group],
-            group, f"Debian {_PACKAGE_OF[group.split(':', 1)[0]]}: {ref.split(':', 1)[1]}", licence, "file",
+            "sound_events",
+            re.sub(r"[^A-Za-z0-9_.-]", "_", Path(ref.split(":", 1)[1]).stem),
+            label,
+            split_of[group],
+            group,
+            f"Debian {_PACKAGE_OF[group.split(':', 1)[0]]}: {ref.split(':', 1)[1]}",
+            licence,
+            "file",
             {"ref": ref, "max_duration_s": 4.0},
         )
         for label, group, ref, licence in rows
@@ -89,7 +149,11 @@ def _plan_events(seed: int) -> list[PlannedClip]:
 
 EVENT_RECIPES: tuple[OfflineTaskRecipe, ...] = (
     OfflineTaskRecipe(
-        "sound_events", "ESC-50", EVENT_CLASSES, ("hedgewars-data", "sound-theme-freedesktop", "oxygen-sounds"),
-        _plan_events, "6 coarse event classes from Hedgewars and desktop sounds; split by source file",
+        "sound_events",
+        "ESC-50",
+        EVENT_CLASSES,
+        ("hedgewars-data", "sound-theme-freedesktop", "oxygen-sounds"),
+        _plan_events,
+        "6 coarse event classes from Hedgewars and desktop sounds; split by source file",
     ),
 )

@@ -78,13 +78,17 @@ HEAR_TASKS: dict[str, HearTaskSpec] = {
     spec.name: spec
     for spec in (
         HearTaskSpec("esc50", "esc50", "ESC-50", _esc50_source, "CC-BY-NC-3.0 (ESC-50)"),
-        HearTaskSpec("nsynth_pitch_5h", "nsynth_pitch", "NSynth Pitch", _nsynth_instrument, "CC-BY-4.0 (NSynth)"),
+        HearTaskSpec(
+            "nsynth_pitch_5h", "nsynth_pitch", "NSynth Pitch", _nsynth_instrument, "CC-BY-4.0 (NSynth)"
+        ),
         HearTaskSpec(
             "speech_commands_5h", "speech_commands", "Speech Commands", _speech_commands_speaker, "CC-BY-4.0"
         ),
         HearTaskSpec("libricount", "libricount", "LibriCount", _stem, "CC-BY-4.0 (LibriCount)"),
         HearTaskSpec("crema_d", "tfds_crema_d", "CREMA-D", _stem, "ODbL-1.0 (CREMA-D)"),
-        HearTaskSpec("vocal_imitation", "vocal_imitation", "Vocal Imitations", _stem, "CC-BY-4.0 (VocalSketch)"),
+        HearTaskSpec(
+            "vocal_imitation", "vocal_imitation", "Vocal Imitations", _stem, "CC-BY-4.0 (VocalSketch)"
+        ),
     )
 }
 
@@ -104,7 +108,9 @@ def find_hear_task_dir(name: str, hear_root: str | Path) -> Path:
     if not root.is_dir():
         raise ProbeTaskError(f"{root}: HEAR tasks folder not found")
     candidates = sorted(
-        p for p in root.iterdir() if p.is_dir() and (p.name == spec.task_name or p.name.startswith(spec.task_name + "-"))
+        p
+        for p in root.iterdir()
+        if p.is_dir() and (p.name == spec.task_name or p.name.startswith(spec.task_name + "-"))
     )
     if spec.name.endswith("_5h"):
         candidates = [p for p in candidates if p.name.endswith("-5h")] or candidates
@@ -143,7 +149,9 @@ def _split_names(task_dir: Path, metadata: dict[str, Any], evaluation: str) -> l
                 f"{task_dir / 'task_metadata.json'}: a k-fold task needs >= 3 folds named fold00..., got {splits}"
             )
     elif sorted(splits) != sorted(SPLITS):
-        raise ProbeTaskError(f"{task_dir / 'task_metadata.json'}: a trainvaltest task needs splits {list(SPLITS)}, got {splits}")
+        raise ProbeTaskError(
+            f"{task_dir / 'task_metadata.json'}: a trainvaltest task needs splits {list(SPLITS)}, got {splits}"
+        )
     return list(splits)
 
 
@@ -193,9 +201,13 @@ def load_hear_task(
         name = matches[0]
     spec = _spec(name)
     if metadata.get("embedding_type", "scene") != "scene":
-        raise ProbeTaskError(f"{meta_path}: embedding_type {metadata.get('embedding_type')!r}; only 'scene' tasks are probes")
+        raise ProbeTaskError(
+            f"{meta_path}: embedding_type {metadata.get('embedding_type')!r}; only 'scene' tasks are probes"
+        )
     if metadata.get("prediction_type", "multiclass") != "multiclass":
-        raise ProbeTaskError(f"{meta_path}: prediction_type {metadata.get('prediction_type')!r}; only 'multiclass' is supported")
+        raise ProbeTaskError(
+            f"{meta_path}: prediction_type {metadata.get('prediction_type')!r}; only 'multiclass' is supported"
+        )
     mode = metadata.get("split_mode")
     if mode not in _SPLIT_MODES:
         raise ProbeTaskError(f"{meta_path}: split_mode {mode!r}; expected one of {sorted(_SPLIT_MODES)}")
@@ -205,21 +217,27 @@ def load_hear_task(
     audio_root = root / str(int(sample_rate))
     if not audio_root.is_dir():
         rates = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.isdigit())
-        raise ProbeTaskError(f"{audio_root}: audio folder not found (sample rates present: {rates or 'none'})")
+        raise ProbeTaskError(
+            f"{audio_root}: audio folder not found (sample rates present: {rates or 'none'})"
+        )
     clips: list[ProbeClip] = []
     labels: set[str] = set()
     for split in _split_names(root, metadata, evaluation):
         label_path = root / f"{split}.json"
         entries = _read_json(label_path)
         if not isinstance(entries, dict) or not entries:
-            raise ProbeTaskError(f"{label_path}: expected a non-empty object mapping file names to label lists")
+            raise ProbeTaskError(
+                f"{label_path}: expected a non-empty object mapping file names to label lists"
+            )
         fold = _FOLD.match(split)
         split_name = f"fold{int(fold.group(1))}" if fold else split
         folder = audio_root / split
         for file_name in sorted(entries):
             value = entries[file_name]
             if not isinstance(value, list) or len(value) != 1 or isinstance(value[0], (dict, list)):
-                raise ProbeTaskError(f"{label_path}: {file_name!r} must map to a list of exactly one label, got {value!r}")
+                raise ProbeTaskError(
+                    f"{label_path}: {file_name!r} must map to a list of exactly one label, got {value!r}"
+                )
             path = folder / file_name
             if check_audio and not path.is_file():
                 raise ProbeTaskError(f"{label_path}: audio file {path} not found")

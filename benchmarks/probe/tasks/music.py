@@ -14,7 +14,13 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from benchmarks.probe.tasks.plan import OfflineTaskRecipe, PlannedClip, assign_by_hash, seeded_unit, stable_order
+from benchmarks.probe.tasks.plan import (
+    OfflineTaskRecipe,
+    PlannedClip,
+    assign_by_hash,
+    seeded_unit,
+    stable_order,
+)
 from benchmarks.probe.tasks.sources import LICENCES, ProbeSourceError, drumkits_dir
 
 __all__ = ["DRUM_CLASSES", "MUSIC_RECIPES", "drum_class", "read_drumkit"]
@@ -22,8 +28,22 @@ __all__ = ["DRUM_CLASSES", "MUSIC_RECIPES", "drum_class", "read_drumkit"]
 PITCHES = tuple(range(48, 72))
 #: GM program -> split when rendered with FluidR3 (all of them are rendered with TimGM6mb for test).
 PROGRAMS = {
-    0: "train", 4: "train", 11: "valid", 19: "train", 24: "train", 26: "valid", 32: "train", 40: "train",
-    42: "valid", 48: "train", 56: "train", 60: "train", 65: "valid", 71: "train", 73: "train", 80: "train",
+    0: "train",
+    4: "train",
+    11: "valid",
+    19: "train",
+    24: "train",
+    26: "valid",
+    32: "train",
+    40: "train",
+    42: "valid",
+    48: "train",
+    56: "train",
+    60: "train",
+    65: "valid",
+    71: "train",
+    73: "train",
+    80: "train",
 }
 NOTE_S, CLIP_S = 1.5, 2.0
 
@@ -44,17 +64,29 @@ def _plan_pitch(seed: int) -> list[PlannedClip]:
     for soundfont in ("FluidR3_GM", "TimGM6mb"):
         for program, split in PROGRAMS.items():
             split = split if soundfont == "FluidR3_GM" else "test"
-            notes = [[p, 70 + round(40 * seeded_unit(seed, soundfont, program, p, "velocity"))] for p in PITCHES]
+            notes = [
+                [p, 70 + round(40 * seeded_unit(seed, soundfont, program, p, "velocity"))] for p in PITCHES
+            ]
             licence = LICENCES["fluid-soundfont-gm" if soundfont == "FluidR3_GM" else "timgm6mb"]
             for slot, (pitch, velocity) in enumerate(notes):
                 clips.append(
                     PlannedClip(
-                        "gm_pitch", f"{soundfont}_p{program:03d}_n{pitch}", str(pitch), split,
+                        "gm_pitch",
+                        f"{soundfont}_p{program:03d}_n{pitch}",
+                        str(pitch),
+                        split,
                         f"{soundfont}:program{program}",
                         f"rendered: GM program {program}, MIDI note {pitch}, velocity {velocity}, {soundfont}.sf2 via FluidSynth",
-                        licence, "midi",
-                        {"soundfont": soundfont, "program": program, "slot": slot, "notes": notes,
-                         "note_s": NOTE_S, "clip_s": CLIP_S},
+                        licence,
+                        "midi",
+                        {
+                            "soundfont": soundfont,
+                            "program": program,
+                            "slot": slot,
+                            "notes": notes,
+                            "note_s": NOTE_S,
+                            "clip_s": CLIP_S,
+                        },
                         batch=f"{soundfont}:{program}",
                     )
                 )
@@ -79,7 +111,9 @@ def read_drumkit(xml_path: Path) -> tuple[str, list[tuple[str, str]]]:
     ns = re.match(r"^\{[^}]*\}", root.tag)
     prefix = ns.group(0) if ns else ""
     author = (root.findtext(f"{prefix}author") or "").strip()
-    licence = (root.findtext(f"{prefix}license") or "").strip() or "see /usr/share/doc/hydrogen-drumkits/copyright"
+    licence = (
+        root.findtext(f"{prefix}license") or ""
+    ).strip() or "see /usr/share/doc/hydrogen-drumkits/copyright"
     entries = []
     for inst in root.iter(f"{prefix}instrument"):
         name = (inst.findtext(f"{prefix}name") or "").strip()
@@ -114,13 +148,21 @@ def _plan_drums(seed: int) -> list[PlannedClip]:
     split_of: dict[str, str] = {}
     for attempt in range(200):  # first seeded kit split in which every split holds every class
         split_of = assign_by_hash(sorted(kits), fractions, seed, f"kits-{attempt}")
-        held = {s: {lab for k, rows in kits.items() if split_of[k] == s for lab, _, _ in rows} for s in fractions}
+        held = {
+            s: {lab for k, rows in kits.items() if split_of[k] == s for lab, _, _ in rows} for s in fractions
+        }
         if all(len(h) == len(DRUM_CLASSES) for h in held.values()):
             break
     return [
         PlannedClip(
-            "drum_kits", f"{kit}_{Path(ref).stem}".replace(" ", "_"), label, split_of[kit], f"kit:{kit}",
-            f"Debian hydrogen-drumkits: {ref.split(':', 1)[1]}", licence, "file",
+            "drum_kits",
+            f"{kit}_{Path(ref).stem}".replace(" ", "_"),
+            label,
+            split_of[kit],
+            f"kit:{kit}",
+            f"Debian hydrogen-drumkits: {ref.split(':', 1)[1]}",
+            licence,
+            "file",
             {"ref": ref, "max_duration_s": 2.0},
         )
         for kit, rows in sorted(kits.items())
@@ -130,11 +172,19 @@ def _plan_drums(seed: int) -> list[PlannedClip]:
 
 MUSIC_RECIPES: tuple[OfflineTaskRecipe, ...] = (
     OfflineTaskRecipe(
-        "gm_pitch", "NSynth Pitch", tuple(str(p) for p in PITCHES), ("fluid-soundfont-gm", "pretty_midi", "pyfluidsynth"),
-        _plan_pitch, "24 MIDI pitches x 16 GM programs; train/valid FluidR3, test TimGM6mb",
+        "gm_pitch",
+        "NSynth Pitch",
+        tuple(str(p) for p in PITCHES),
+        ("fluid-soundfont-gm", "pretty_midi", "pyfluidsynth"),
+        _plan_pitch,
+        "24 MIDI pitches x 16 GM programs; train/valid FluidR3, test TimGM6mb",
     ),
     OfflineTaskRecipe(
-        "drum_kits", "ESC-50 (real one-shots)", tuple(DRUM_CLASSES), ("hydrogen-drumkits",), _plan_drums,
+        "drum_kits",
+        "ESC-50 (real one-shots)",
+        tuple(DRUM_CLASSES),
+        ("hydrogen-drumkits",),
+        _plan_drums,
         "6 drum classes from 14 Hydrogen kits; split by kit",
     ),
 )

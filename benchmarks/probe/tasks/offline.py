@@ -62,6 +62,10 @@ def load_offline_task(name: str, root: str | Path | None = None, build: bool = T
         if r["task"] == name
     )
     return ProbeTask(
-        name=f"offline_{name}", label_names=recipe.label_names, clips=clips, metric="accuracy",
-        mirrors=recipe.mirrors, evaluation="splits",
+        name=f"offline_{name}",
+        label_names=recipe.label_names,
+        clips=clips,
+        metric="accuracy",
+        mirrors=recipe.mirrors,
+        evaluation="splits",
     )

@@ -58,9 +58,13 @@ class OfflineTaskRecipe:
     about: str = ""
 
 
+#: Bump when a renderer changes its output for the same parameters (every clip file is then renewed).
+RENDERER_VERSION = 2
+
+
 def params_key(kind: str, params: dict[str, Any]) -> str:
     """12 hex digits identifying the audio a renderer makes from `params`."""
-    text = json.dumps({"kind": kind, "params": params}, sort_keys=True)
+    text = json.dumps({"kind": kind, "params": params, "renderer": RENDERER_VERSION}, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 

@@ -13,9 +13,22 @@ from benchmarks.probe.tasks.speech import SPEECH_RECIPES
 __all__ = ["MANIFEST_COLUMNS", "OFFLINE_RECIPES", "default_root", "offline_task_names"]
 
 #: Columns of the task-set manifest.
-MANIFEST_COLUMNS = ("path", "task", "clip_id", "label", "split", "group", "source", "licence", "duration_s", "sha256")
+MANIFEST_COLUMNS = (
+    "path",
+    "task",
+    "clip_id",
+    "label",
+    "split",
+    "group",
+    "source",
+    "licence",
+    "duration_s",
+    "sha256",
+)
 
-OFFLINE_RECIPES: dict[str, OfflineTaskRecipe] = {r.name: r for r in (*SPEECH_RECIPES, *MUSIC_RECIPES, *EVENT_RECIPES)}
+OFFLINE_RECIPES: dict[str, OfflineTaskRecipe] = {
+    r.name: r for r in (*SPEECH_RECIPES, *MUSIC_RECIPES, *EVENT_RECIPES)
+}
 
 
 def offline_task_names() -> list[str]:

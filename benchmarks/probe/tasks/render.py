@@ -7,6 +7,7 @@ stems), each note in its own slot, and cut out afterwards.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ from benchmarks.probe.tasks.sources import (
     timgm6mb_sf2,
 )
 
-__all__ = ["SAMPLE_RATE", "RENDERERS", "finish", "render_batch", "resolve_ref"]
+__all__ = ["RENDERERS", "SAMPLE_RATE", "finish", "render_batch", "resolve_ref"]
 
 SAMPLE_RATE = 16_000
 _TARGET_RMS = 0.05  # about -26 dBFS
@@ -36,7 +37,11 @@ _TARGET_RMS = 0.05  # about -26 dBFS
 def resolve_ref(ref: str) -> Path:
     """``hedgewars:``, ``drumkits:`` or ``sounds:`` reference -> file path."""
     prefix, _, rel = ref.partition(":")
-    roots = {"hedgewars": hedgewars_sounds_dir, "drumkits": drumkits_dir, "sounds": lambda: share_dir() / "sounds"}
+    roots = {
+        "hedgewars": hedgewars_sounds_dir,
+        "drumkits": drumkits_dir,
+        "sounds": lambda: share_dir() / "sounds",
+    }
     if prefix not in roots:
         raise ValueError(f"unknown source reference {ref!r}")
     return roots[prefix]() / rel
@@ -67,8 +72,13 @@ def finish(audio: np.ndarray) -> np.ndarray:
     loud = np.flatnonzero(np.abs(audio) > peak * 10 ** (-50 / 20))
     margin = SAMPLE_RATE // 50
     audio = audio[max(0, loud[0] - margin) : loud[-1] + margin]
+    return _level(audio)
+
+
+def _level(audio: np.ndarray) -> np.ndarray:
+    """`audio` scaled to the fixed RMS, or less if the peak would pass 0.99. float32 ndarray[T]."""
     rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
-    gain = min(_TARGET_RMS / max(rms, 1e-9), 0.99 / float(np.max(np.abs(audio))))
+    gain = min(_TARGET_RMS / max(rms, 1e-9), 0.99 / max(float(np.max(np.abs(audio))), 1e-9))
     return (audio * gain).astype(np.float32)
 
 
@@ -88,7 +98,18 @@ def _run(make_cmd: Callable[[str], list[str]], what: str) -> np.ndarray:
 def _espeak(clip: PlannedClip) -> np.ndarray:
     p = clip.params
     return _run(
-        lambda out: ["espeak-ng", "-v", p["voice"], "-s", str(p["speed_wpm"]), "-p", str(p["pitch"]), "-w", out, p["text"]],
+        lambda out: [
+            "espeak-ng",
+            "-v",
+            p["voice"],
+            "-s",
+            str(p["speed_wpm"]),
+            "-p",
+            str(p["pitch"]),
+            "-w",
+            out,
+            p["text"],
+        ],
         f"espeak-ng ({clip.clip_id})",
     )
 
@@ -96,8 +117,19 @@ def _espeak(clip: PlannedClip) -> np.ndarray:
 def _flite(clip: PlannedClip) -> np.ndarray:
     p = clip.params
     return _run(
-        lambda out: ["flite", "-voice", p["voice"], "--setf", f"duration_stretch={p['duration_stretch']}",
-                     "--setf", f"int_f0_target_mean={p['f0_hz']}", "-t", p["text"], "-o", out],
+        lambda out: [
+            "flite",
+            "-voice",
+            p["voice"],
+            "--setf",
+            f"duration_stretch={p['duration_stretch']}",
+            "--setf",
+            f"int_f0_target_mean={p['f0_hz']}",
+            "-t",
+            p["text"],
+            "-o",
+            out,
+        ],
         f"flite ({clip.clip_id})",
     )
 
@@ -116,7 +148,7 @@ def _mix(clip: PlannedClip) -> np.ndarray:
         start = round(float(offset) * SAMPLE_RATE)
         part = voice[: max(0, len(out) - start)]
         out[start : start + len(part)] += part
-    return out.astype(np.float32)
+    return _level(out.astype(np.float32))  # one level for every count: loudness must not tell the count
 
 
 def _midi_batch(clips: Sequence[PlannedClip]) -> list[np.ndarray]:
@@ -130,10 +162,14 @@ def _midi_batch(clips: Sequence[PlannedClip]) -> list[np.ndarray]:
     slot_s = float(first["clip_s"]) + 1.0
     inst = pretty_midi.Instrument(program=int(first["program"]))
     inst.notes = [
-        pretty_midi.Note(velocity=int(v), pitch=int(p), start=i * slot_s, end=i * slot_s + float(first["note_s"]))
+        pretty_midi.Note(
+            velocity=int(v), pitch=int(p), start=i * slot_s, end=i * slot_s + float(first["note_s"])
+        )
         for i, (p, v) in enumerate(first["notes"])
     ]
-    synth = fluidsynth.Synth(samplerate=float(SAMPLE_RATE))  # a fresh synthesiser per batch: same state every time
+    synth = fluidsynth.Synth(
+        samplerate=float(SAMPLE_RATE)
+    )  # a fresh synthesiser per batch: same state every time
     try:
         sfid = synth.sfload(str(sf2))
         audio = np.asarray(inst.fluidsynth(fs=SAMPLE_RATE, synthesizer=synth, sfid=sfid), dtype=np.float32)
@@ -147,6 +183,10 @@ def _midi_batch(clips: Sequence[PlannedClip]) -> list[np.ndarray]:
     return out
 
 
+def _each(render_one: Callable[[PlannedClip], np.ndarray], clips: Sequence[PlannedClip]) -> list[np.ndarray]:
+    return [render_one(c) for c in clips]
+
+
 _SINGLE: dict[str, Callable[[PlannedClip], np.ndarray]] = {
     "espeak": lambda c: finish(_espeak(c)),
     "flite": lambda c: finish(_flite(c)),
@@ -155,7 +195,7 @@ _SINGLE: dict[str, Callable[[PlannedClip], np.ndarray]] = {
 }
 #: kind -> renderer of a batch of clips of that kind (same `batch`), returning one array per clip.
 RENDERERS: dict[str, Callable[[Sequence[PlannedClip]], list[np.ndarray]]] = {
-    **{kind: (lambda fn: lambda clips: [fn(c) for c in clips])(fn) for kind, fn in _SINGLE.items()},
+    **{kind: functools.partial(_each, fn) for kind, fn in _SINGLE.items()},
     "midi": _midi_batch,
 }
 

@@ -77,14 +77,23 @@ def _checks() -> dict[str, tuple[str, bool]]:
     """Requirement name -> (what is missing, present?)."""
     sounds = share_dir() / "sounds"
     return {
-        "espeak-ng": ("Debian package espeak-ng (the `espeak-ng` command)", shutil.which("espeak-ng") is not None),
+        "espeak-ng": (
+            "Debian package espeak-ng (the `espeak-ng` command)",
+            shutil.which("espeak-ng") is not None,
+        ),
         "flite": ("Debian package flite (the `flite` command)", shutil.which("flite") is not None),
-        "fluid-soundfont-gm": (f"Debian package fluid-soundfont-gm ({fluidr3_sf2()})", fluidr3_sf2().is_file()),
+        "fluid-soundfont-gm": (
+            f"Debian package fluid-soundfont-gm ({fluidr3_sf2()})",
+            fluidr3_sf2().is_file(),
+        ),
         "hedgewars-data": (
             f"Debian package hedgewars-data ({hedgewars_sounds_dir()})",
             (hedgewars_sounds_dir() / "voices").is_dir(),
         ),
-        "hydrogen-drumkits": (f"Debian package hydrogen-drumkits ({drumkits_dir()})", drumkits_dir().is_dir()),
+        "hydrogen-drumkits": (
+            f"Debian package hydrogen-drumkits ({drumkits_dir()})",
+            drumkits_dir().is_dir(),
+        ),
         "sound-theme-freedesktop": (
             "Debian package sound-theme-freedesktop",
             (sounds / "freedesktop" / "stereo").is_dir(),

@@ -16,7 +16,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from benchmarks.probe.tasks.plan import OfflineTaskRecipe, PlannedClip, assign_by_hash, seeded_unit, stable_order
+from benchmarks.probe.tasks.plan import (
+    OfflineTaskRecipe,
+    PlannedClip,
+    assign_by_hash,
+    seeded_unit,
+    stable_order,
+)
 from benchmarks.probe.tasks.sources import LICENCES, hedgewars_sounds_dir
 
 __all__ = ["SPEECH_RECIPES", "VOCALISATION_CLASSES", "hedgewars_lines"]
@@ -40,11 +46,27 @@ TAKES = 2
 VOCALISATION_CLASSES: dict[str, str] = {
     **dict.fromkeys(("ow", "ooff", "ouch", "poisonmoan"), "pain"),
     "laugh": "laugh",
-    **dict.fromkeys(("victory", "excellent", "amazing", "brilliant", "flawless", "enemydown", "firstblood"), "triumph"),
-    **dict.fromkeys(("nooo", "uh-oh", "incoming", "takecover", "runaway", "ohdear", "oops", "whatthe"), "alarm"),
     **dict.fromkeys(
-        ("coward", "stupid", "nutter", "illgetyou", "gonnagetyou", "justyouwait", "youllregretthat", "comeonthen",
-         "revenge", "thisoneismine", "traitor", "watchthis"),
+        ("victory", "excellent", "amazing", "brilliant", "flawless", "enemydown", "firstblood"), "triumph"
+    ),
+    **dict.fromkeys(
+        ("nooo", "uh-oh", "incoming", "takecover", "runaway", "ohdear", "oops", "whatthe"), "alarm"
+    ),
+    **dict.fromkeys(
+        (
+            "coward",
+            "stupid",
+            "nutter",
+            "illgetyou",
+            "gonnagetyou",
+            "justyouwait",
+            "youllregretthat",
+            "comeonthen",
+            "revenge",
+            "thisoneismine",
+            "traitor",
+            "watchthis",
+        ),
         "taunt",
     ),
 }
@@ -63,9 +85,14 @@ def _plan_digits(seed: int) -> list[PlannedClip]:
                     pitch = 30 + round(40 * seeded_unit(seed, voice, digit, take, "pitch"))
                     clips.append(
                         PlannedClip(
-                            "spoken_digits", f"espeak_{accent}_{variant}_{digit}_{take}", digit, split,
-                            f"espeak-ng:{voice}", f"Debian espeak-ng, voice {voice}, -s {speed} -p {pitch}",
-                            LICENCES["espeak-ng"], "espeak",
+                            "spoken_digits",
+                            f"espeak_{accent}_{variant}_{digit}_{take}",
+                            digit,
+                            split,
+                            f"espeak-ng:{voice}",
+                            f"Debian espeak-ng, voice {voice}, -s {speed} -p {pitch}",
+                            LICENCES["espeak-ng"],
+                            "espeak",
                             {"voice": voice, "text": digit, "speed_wpm": speed, "pitch": pitch},
                         )
                     )
@@ -76,8 +103,14 @@ def _plan_digits(seed: int) -> list[PlannedClip]:
                 f0 = 90 + round(90 * seeded_unit(seed, voice, digit, take, "f0")) if voice != "slt" else 170
                 clips.append(
                     PlannedClip(
-                        "spoken_digits", f"flite_{voice}_{digit}_{take}", digit, "test", f"flite:{voice}",
-                        f"Debian flite, voice {voice}, duration_stretch {stretch}", LICENCES["flite"], "flite",
+                        "spoken_digits",
+                        f"flite_{voice}_{digit}_{take}",
+                        digit,
+                        "test",
+                        f"flite:{voice}",
+                        f"Debian flite, voice {voice}, duration_stretch {stretch}",
+                        LICENCES["flite"],
+                        "flite",
                         {"voice": voice, "text": digit, "duration_stretch": stretch, "f0_hz": f0},
                     )
                 )
@@ -101,11 +134,19 @@ def _licence_of(ref: str) -> str:
 
 def _plan_speaker(seed: int) -> list[PlannedClip]:
     lines = hedgewars_lines()
-    split_of = assign_by_hash([p for _, p, _ in lines], {"train": 0.6, "valid": 0.15, "test": 0.25}, seed, "phrase")
+    split_of = assign_by_hash(
+        [p for _, p, _ in lines], {"train": 0.6, "valid": 0.15, "test": 0.25}, seed, "phrase"
+    )
     return [
         PlannedClip(
-            "voice_speaker", f"{pack}_{Path(ref).stem}", pack, split_of[phrase], f"phrase:{phrase}",
-            f"Debian hedgewars-data: {ref.split(':', 1)[1]}", _licence_of(ref), "file",
+            "voice_speaker",
+            f"{pack}_{Path(ref).stem}",
+            pack,
+            split_of[phrase],
+            f"phrase:{phrase}",
+            f"Debian hedgewars-data: {ref.split(':', 1)[1]}",
+            _licence_of(ref),
+            "file",
             {"ref": ref, "max_duration_s": 4.0},
         )
         for pack, phrase, ref in lines
@@ -117,8 +158,14 @@ def _plan_vocalisation(seed: int) -> list[PlannedClip]:
     split_of = assign_by_hash([pack for pack, _, _ in lines], _PACK_FRACTIONS, seed, "pack-vocal")
     return [
         PlannedClip(
-            "vocalisation", f"{pack}_{Path(ref).stem}", VOCALISATION_CLASSES[phrase], split_of[pack], f"pack:{pack}",
-            f"Debian hedgewars-data: {ref.split(':', 1)[1]}", _licence_of(ref), "file",
+            "vocalisation",
+            f"{pack}_{Path(ref).stem}",
+            VOCALISATION_CLASSES[phrase],
+            split_of[pack],
+            f"pack:{pack}",
+            f"Debian hedgewars-data: {ref.split(':', 1)[1]}",
+            _licence_of(ref),
+            "file",
             {"ref": ref, "max_duration_s": 4.0},
         )
         for pack, phrase, ref in lines
@@ -147,9 +194,15 @@ def _plan_count(seed: int) -> list[PlannedClip]:
                 offsets = [round(1.2 * seeded_unit(seed, split, count, i, k), 3) for k in range(count)]
                 clips.append(
                     PlannedClip(
-                        "speaker_count", f"{split}_{count}_{i:03d}", str(count), split, "packs:" + "+".join(sorted(chosen)),
+                        "speaker_count",
+                        f"{split}_{count}_{i:03d}",
+                        str(count),
+                        split,
+                        "packs:" + "+".join(sorted(chosen)),
                         "Debian hedgewars-data: " + ", ".join(r.split(":", 1)[1] for r in refs),
-                        LICENCES["hedgewars-data"], "mix", {"refs": refs, "offsets_s": offsets, "duration_s": 3.0},
+                        LICENCES["hedgewars-data"],
+                        "mix",
+                        {"refs": refs, "offsets_s": offsets, "duration_s": 3.0},
                     )
                 )
     return clips
@@ -157,21 +210,55 @@ def _plan_count(seed: int) -> list[PlannedClip]:
 
 SPEECH_RECIPES: tuple[OfflineTaskRecipe, ...] = (
     OfflineTaskRecipe(
-        "spoken_digits", "Speech Commands", DIGITS, ("espeak-ng", "flite"), _plan_digits,
+        "spoken_digits",
+        "Speech Commands",
+        DIGITS,
+        ("espeak-ng", "flite"),
+        _plan_digits,
         "digits 0-9 by 48 eSpeak NG and 5 Flite voices; split by voice, Flite only in test",
     ),
     OfflineTaskRecipe(
-        "voice_speaker", "speaker (CREMA-D / LibriCount voices)",
-        tuple(sorted({"British", "Classic", "Default", "Default_es", "Default_pl", "Default_ru", "Default_uk",
-                      "HillBilly", "Mobster", "Pirate", "Robot", "Russian", "Russian_pl", "Singer", "Surfer"})),
-        ("hedgewars-data",), _plan_speaker, "15 Hedgewars voice packs; split by phrase",
+        "voice_speaker",
+        "speaker (CREMA-D / LibriCount voices)",
+        tuple(
+            sorted(
+                {
+                    "British",
+                    "Classic",
+                    "Default",
+                    "Default_es",
+                    "Default_pl",
+                    "Default_ru",
+                    "Default_uk",
+                    "HillBilly",
+                    "Mobster",
+                    "Pirate",
+                    "Robot",
+                    "Russian",
+                    "Russian_pl",
+                    "Singer",
+                    "Surfer",
+                }
+            )
+        ),
+        ("hedgewars-data",),
+        _plan_speaker,
+        "15 Hedgewars voice packs; split by phrase",
     ),
     OfflineTaskRecipe(
-        "vocalisation", "CREMA-D", _VOCAL_LABELS, ("hedgewars-data",), _plan_vocalisation,
+        "vocalisation",
+        "CREMA-D",
+        _VOCAL_LABELS,
+        ("hedgewars-data",),
+        _plan_vocalisation,
         "5 vocalisation types of Hedgewars lines; split by pack (speaker)",
     ),
     OfflineTaskRecipe(
-        "speaker_count", "LibriCount", ("1", "2", "3", "4"), ("hedgewars-data",), _plan_count,
+        "speaker_count",
+        "LibriCount",
+        ("1", "2", "3", "4"),
+        ("hedgewars-data",),
+        _plan_count,
         "1-4 overlapping Hedgewars voices, 3 s; packs disjoint between splits",
     ),
 )
