@@ -10,7 +10,8 @@ Each extractor maps ``(waveform: float32 ndarray[T] mono, sample_rate: int) -> f
   `metrics` / `asr-base` extras), fed a zero-padded 30 s log-mel window as Whisper was trained; the
   output ``[1, 1500, D]`` is mean-pooled over the frames that hold audio (20 ms each): D = 384 / 512.
 
-Models load once per process. `reference_extractor(name)` returns the callable.
+Models load once per process. `reference_extractor(name)` returns the callable;
+`reference_batch_extractor(name)` one for many clips at once (batched through the model where possible).
 """
 
 from __future__ import annotations
@@ -18,14 +19,25 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from math import gcd
+from typing import Any
 
 import numpy as np
 
-__all__ = ["FeatureExtractor", "ReferenceError", "reference_dims", "reference_extractor", "reference_names"]
+__all__ = [
+    "BatchFeatureExtractor",
+    "FeatureExtractor",
+    "ReferenceError",
+    "reference_batch_extractor",
+    "reference_dims",
+    "reference_extractor",
+    "reference_names",
+]
 
 FeatureExtractor = Callable[[np.ndarray, int], np.ndarray]
+#: (waveforms: sequence of float32 ndarray[T_i], sample_rate) -> float32 ndarray[N, D]
+BatchFeatureExtractor = Callable[[Sequence[np.ndarray], int], np.ndarray]
 SAMPLE_RATE = 16_000
 N_MELS, N_FFT, HOP = 64, 400, 160
 _WHISPER_FRAMES, _WHISPER_HOP = 3000, 160  # 30 s of 10 ms mel frames; the encoder halves the frame rate
@@ -71,21 +83,59 @@ def logmel_stats(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
     return np.concatenate([logmel.mean(axis=0), logmel.std(axis=0)]).astype(np.float32)
 
 
-def _resemblyzer() -> FeatureExtractor:
+def _speaker_encoder() -> Any:
     try:
         from benchmarks.metrics.speaker import speaker_encoder
 
-        encoder = speaker_encoder("cpu")
+        return speaker_encoder("cpu")
     except ImportError as exc:
         raise ReferenceError(
             f"resemblyzer is not installed ({exc}); pip install 'lowrate-codec-bench[metrics]'"
         ) from None
 
+
+def _resemblyzer() -> FeatureExtractor:
+    encoder = _speaker_encoder()
+
     def extract(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
-        audio = _mono_16k(waveform, sample_rate)
-        return np.asarray(encoder.embed_utterance(audio), dtype=np.float32)
+        return np.asarray(encoder.embed_utterance(_mono_16k(waveform, sample_rate)), dtype=np.float32)
 
     return extract
+
+
+def _resemblyzer_batch() -> BatchFeatureExtractor:
+    """`embed_utterance` for many clips at once: every clip's 1.6 s partials (rate 1.3/s, last one kept at
+    75 % coverage) go through the encoder in batches of 64; a clip's embedding is the L2-normalised mean of
+    its partials, as in `embed_utterance`."""
+    import torch
+    from resemblyzer import audio as resemblyzer_audio
+
+    encoder = _speaker_encoder()
+
+    def extract_many(waveforms: Sequence[np.ndarray], sample_rate: int) -> np.ndarray:
+        partials, owners = [], []
+        for index, waveform in enumerate(waveforms):
+            wav = _mono_16k(waveform, sample_rate)
+            wav_slices, mel_slices = encoder.compute_partial_slices(len(wav), 1.3, 0.75)
+            if wav_slices[-1].stop >= len(wav):
+                wav = np.pad(wav, (0, wav_slices[-1].stop - len(wav)))
+            mel = resemblyzer_audio.wav_to_mel_spectrogram(wav)
+            partials += [mel[s] for s in mel_slices]
+            owners += [index] * len(mel_slices)
+        sums = np.zeros((len(waveforms), 256), dtype=np.float64)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # the small LSTM runs several times faster on one thread than on two
+        try:
+            with torch.no_grad():
+                for start in range(0, len(partials), 64):
+                    batch = torch.from_numpy(np.stack(partials[start : start + 64]).astype(np.float32))
+                    np.add.at(sums, owners[start : start + 64], encoder(batch).cpu().numpy())
+        finally:
+            torch.set_num_threads(threads)
+        means = sums / np.bincount(owners, minlength=len(waveforms))[:, None]
+        return (means / np.linalg.norm(means, axis=1, keepdims=True)).astype(np.float32)
+
+    return extract_many
 
 
 def _whisper(model: str) -> Callable[[], FeatureExtractor]:
@@ -122,11 +172,12 @@ def _whisper(model: str) -> Callable[[], FeatureExtractor]:
 class _Spec:
     factory: Callable[[], FeatureExtractor]
     dim: int
+    batch_factory: Callable[[], BatchFeatureExtractor] | None = None
 
 
 _REGISTRY: dict[str, _Spec] = {
     "logmel": _Spec(lambda: logmel_stats, 2 * N_MELS),
-    "resemblyzer": _Spec(_resemblyzer, 256),
+    "resemblyzer": _Spec(_resemblyzer, 256, _resemblyzer_batch),
     "whisper_tiny_en": _Spec(_whisper("tiny.en"), 384),
     "whisper_base": _Spec(_whisper("base"), 512),
 }
@@ -148,3 +199,18 @@ def reference_extractor(name: str) -> FeatureExtractor:
     if name not in _REGISTRY:
         raise ReferenceError(f"unknown reference extractor {name!r}; known: {', '.join(_REGISTRY)}")
     return _REGISTRY[name].factory()
+
+
+@functools.cache
+def reference_batch_extractor(name: str) -> BatchFeatureExtractor:
+    """Extractor `name` for many clips of one sample rate: ``(waveforms, sample_rate) -> [N, D]``; batched
+    where the model allows (``resemblyzer``), else one clip at a time."""
+    if name not in _REGISTRY:
+        raise ReferenceError(f"unknown reference extractor {name!r}; known: {', '.join(_REGISTRY)}")
+    spec = _REGISTRY[name]
+    if spec.batch_factory is not None:
+        return spec.batch_factory()
+    one = reference_extractor(name)
+    return lambda waveforms, sample_rate: np.stack([one(w, sample_rate) for w in waveforms]).astype(
+        np.float32
+    )
