@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.probe.reference import ReferenceError, reference_dims, reference_extractor, reference_names
+from benchmarks.probe.reference import (
+    ReferenceError,
+    reference_batch_extractor,
+    reference_dims,
+    reference_extractor,
+    reference_names,
+)
 from tests.conftest import harmonic_tone
 
 
@@ -66,3 +72,14 @@ def test_whisper_encoder_pools_the_frames_that_hold_audio(name: str) -> None:
     features = extract(tone, 16000)
     assert features.shape == (reference_dims()[name],) and np.all(np.isfinite(features))
     assert np.linalg.norm(features - extract(_noise(1.0, 16000, 0), 16000)) > 0.1 * np.linalg.norm(features)
+
+
+@pytest.mark.parametrize("name", ["logmel", "resemblyzer"])
+def test_batched_extraction_equals_one_clip_at_a_time(name: str) -> None:
+    if name == "resemblyzer":
+        pytest.importorskip("resemblyzer")
+    clips = [harmonic_tone(0.4, 16000, 150.0), harmonic_tone(2.0, 16000, 220.0), _noise(3.5, 16000, 1)]
+    one = reference_extractor(name)
+    batched = reference_batch_extractor(name)(clips, 16000)
+    assert batched.shape == (3, reference_dims()[name])
+    np.testing.assert_allclose(batched, np.stack([one(c, 16000) for c in clips]), atol=1e-5)
