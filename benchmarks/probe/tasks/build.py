@@ -41,7 +41,9 @@ def _select(tasks: list[str] | None) -> list[str]:
     unknown = [n for n in names if n not in OFFLINE_RECIPES]
     if unknown:
         raise ProbeSourceError(f"unknown offline task {unknown[0]!r}; known: {', '.join(OFFLINE_RECIPES)}")
-    return [n for n in OFFLINE_RECIPES if n in names]  # registry order: the manifest does not depend on --tasks
+    return [
+        n for n in OFFLINE_RECIPES if n in names
+    ]  # registry order: the manifest does not depend on --tasks
 
 
 def plan_offline_tasks(

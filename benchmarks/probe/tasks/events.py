@@ -11,7 +11,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+import soundfile as sf
+
 from benchmarks.probe.tasks.plan import OfflineTaskRecipe, PlannedClip, assign_by_hash
+from benchmarks.probe.tasks.render import resolve_ref
 from benchmarks.probe.tasks.sources import LICENCES, hedgewars_sounds_dir, share_dir
 
 __all__ = ["EVENT_CLASSES", "EVENT_RECIPES"]
@@ -87,6 +91,7 @@ _HEDGEWARS: dict[str, tuple[str, ...]] = {
 _DESKTOP_OTHER = {"camera-shutter": "impact", "trash-empty": "impact", "oxygen-sys-trash-emptied": "impact"}
 EVENT_CLASSES = tuple(_HEDGEWARS)
 _MAX_DESKTOP_ALERTS = 24
+_CROP_S, _MAX_CROPS = 2.0, 4  # sounds of 4 s or more give up to 4 clips of 2 s
 _PACKAGE_OF = {
     "hedgewars": "hedgewars-data",
     "sound-theme-freedesktop": "sound-theme-freedesktop",
@@ -123,6 +128,14 @@ def _sources() -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _loud_span(path: Path) -> tuple[float, float]:
+    """(start, duration) in seconds of the part of a file above -50 dB of its peak."""
+    audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    level = np.abs(audio).max(axis=1)
+    loud = np.flatnonzero(level > level.max() * 10 ** (-50 / 20)) if level.max() > 0 else np.array([0])
+    return loud[0] / rate, (loud[-1] - loud[0]) / rate
+
+
 def _plan_events(seed: int) -> list[PlannedClip]:
     rows = _sources()
     split_of: dict[str, str] = {}
@@ -131,20 +144,32 @@ def _plan_events(seed: int) -> list[PlannedClip]:
         split_of.update(
             assign_by_hash(groups, {"train": 0.6, "valid": 0.15, "test": 0.25}, seed, f"events-{label}")
         )
-    return [
-        PlannedClip(
-            "sound_events",
-            re.sub(r"[^A-Za-z0-9_.-]", "_", Path(ref.split(":", 1)[1]).stem),
-            label,
-            split_of[group],
-            group,
-            f"Debian {_PACKAGE_OF[group.split(':', 1)[0]]}: {ref.split(':', 1)[1]}",
-            licence,
-            "file",
-            {"ref": ref, "max_duration_s": 4.0},
-        )
-        for label, group, ref, licence in rows
-    ]
+    clips = []
+    for label, group, ref, licence in rows:
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(ref.split(":", 1)[1]).stem)
+        start_s, loud_s = _loud_span(resolve_ref(ref))
+        crops = max(1, min(_MAX_CROPS, int(loud_s // _CROP_S)))
+        for k in range(crops):  # long sounds give several clips; they share the file's group (one split)
+            params = (
+                {"ref": ref, "max_duration_s": 4.0}
+                if crops == 1
+                else {"ref": ref, "start_s": round(start_s + k * _CROP_S, 3), "max_duration_s": _CROP_S}
+            )
+            clips.append(
+                PlannedClip(
+                    "sound_events",
+                    stem if crops == 1 else f"{stem}_{k}",
+                    label,
+                    split_of[group],
+                    group,
+                    f"Debian {_PACKAGE_OF[group.split(':', 1)[0]]}: {ref.split(':', 1)[1]}"
+                    + ("" if crops == 1 else f" from {start_s + k * _CROP_S:.2f} s"),
+                    licence,
+                    "file",
+                    params,
+                )
+            )
+    return clips
 
 
 EVENT_RECIPES: tuple[OfflineTaskRecipe, ...] = (

@@ -135,7 +135,11 @@ def _flite(clip: PlannedClip) -> np.ndarray:
 
 
 def _file(clip: PlannedClip) -> np.ndarray:
+    """A file (from ``start_s``, default 0), silence-trimmed and levelled, at most ``max_duration_s``."""
     audio = _read_mono(resolve_ref(clip.params["ref"]))
+    start = round(float(clip.params.get("start_s", 0.0)) * SAMPLE_RATE)
+    if start:
+        audio = audio[start : start + round(float(clip.params["max_duration_s"]) * SAMPLE_RATE)]
     audio = finish(audio)
     return audio[: round(float(clip.params["max_duration_s"]) * SAMPLE_RATE)]
 
