@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import json
 import sys
 import time
 from pathlib import Path
@@ -111,13 +112,14 @@ def reference_accuracy(task: ProbeTask, features: np.ndarray, seed: int = 0) -> 
     }
 
 
-def _markdown(rows: list[dict[str, object]], extractors: list[str], command: str) -> str:
+def _markdown(rows: list[dict[str, object]], extractors: list[str], command: str, build: dict) -> str:
     lines = [
         "# Offline probe tasks: reference accuracy (difficulty check)",
         "",
         f"Made by `{command}`: logistic regression (C from {list(C_GRID)} by validation accuracy) on each",
         "reference extractor's clip features, trained on the task's train split, tested on its test split;",
         "95 % bootstrap interval over test clips. A sanity check of task difficulty, not the probe protocol.",
+        f"Task set: seed {build.get('seed')}, {build.get('num_clips')} clips, manifest sha256 `{build.get('manifest_sha256')}`.",
         "",
         "| task | mirrors | classes | chance | train/valid/test | " + " | ".join(extractors) + " |",
         "|---|---|---|---|---|" + "---|" * len(extractors),
@@ -173,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ProbeTaskError, ReferenceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    build = (
+        json.loads((root / "build.json").read_text(encoding="utf-8"))
+        if (root / "build.json").is_file()
+        else {}
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.with_suffix(".csv").open("w", newline="", encoding="utf-8") as fh:
@@ -182,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks.probe.tasks.difficulty " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
-    out.with_suffix(".md").write_text(_markdown(rows, extractors, command.strip()), encoding="utf-8")
+    out.with_suffix(".md").write_text(_markdown(rows, extractors, command.strip(), build), encoding="utf-8")
     print(f"wrote {out.with_suffix('.csv')} and {out.with_suffix('.md')}")
     return 0
 
