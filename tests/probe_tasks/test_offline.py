@@ -116,3 +116,35 @@ def test_full_build_obeys_the_split_rule(tmp_path: Path) -> None:
         check_split_rule(task)
         for split in ("train", "valid", "test"):
             assert {c.label for c in task.clips if c.split == split} == set(task.label_names), (name, split)
+
+
+def test_difficulty_check_writes_csv_and_markdown_with_its_command(smoke_root: Path, tmp_path: Path) -> None:
+    from benchmarks.probe.tasks import difficulty
+
+    out = tmp_path / "acc"
+    args = [
+        "--root",
+        str(smoke_root),
+        "--extractors",
+        "logmel",
+        "--tasks",
+        "spoken_digits,gm_pitch",
+        "--out",
+        str(out),
+    ]
+    assert difficulty.main(args) == 0
+    rows = _rows_any(out.with_suffix(".csv"))
+    assert [r["task"] for r in rows] == ["offline_spoken_digits", "offline_gm_pitch"]
+    for row in rows:
+        assert 0.0 <= float(row["test_accuracy"]) <= 1.0 and row["n_test"] == row["classes"]
+        assert float(row["test_ci95_low"]) <= float(row["test_accuracy"]) <= float(row["test_ci95_high"])
+    text = out.with_suffix(".md").read_text()
+    assert "python -m benchmarks.probe.tasks.difficulty --root" in text and "manifest sha256" in text
+    cached = list((smoke_root / "features").glob("offline_spoken_digits.logmel.*.npy"))
+    assert len(cached) == 1  # a rerun fits from the cache
+    assert difficulty.main(args) == 0 and _rows_any(out.with_suffix(".csv")) == rows
+
+
+def _rows_any(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
