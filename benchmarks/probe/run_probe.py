@@ -83,7 +83,10 @@ def load_probe_tasks(probe: Any, loader: Callable[..., Sequence[ProbeTask]] | No
             ) from None
     options = probe.get("task_options") or {}
     options = OmegaConf.to_container(options, resolve=True) if isinstance(options, DictConfig) else dict(options)
-    tasks = list(loader(str(probe.tasks), **options))
+    try:
+        tasks = list(loader(str(probe.tasks), **options))
+    except ProbeTaskError as exc:  # an unknown task name, a missing HEAR folder, a malformed task
+        raise ConfigError(str(exc)) from None
     for task in tasks:
         try:
             check_split_rule(task)

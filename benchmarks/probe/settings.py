@@ -96,8 +96,8 @@ class ProbeConfig:
     task_options: dict[str, Any] | None = None
     layers: list[str] = dataclasses.field(default_factory=lambda: ["all", "first"])
     pooling: str = "mean"
-    references: list[str] = dataclasses.field(default_factory=lambda: ["logmel", "whisper"])
-    survival_reference: str = "whisper"
+    references: list[str] = dataclasses.field(default_factory=lambda: ["logmel", "resemblyzer"])
+    survival_reference: str = "resemblyzer"
     survival: bool = True
     plot: bool = True
     classifier: str = "mlp"
