@@ -27,7 +27,7 @@ from baselines.availability import package_version
 from baselines.dsp import RESAMPLER
 from benchmarks.datasets.base import Clip
 from benchmarks.metrics.base import Metric, MetricError, MetricOutput, MetricUnavailable, ScoreItem
-from benchmarks.metrics.signals import pair_at_rate
+from benchmarks.metrics.signals import NEAR_SILENCE_DBFS, pair_at_rate, require_level
 from benchmarks.metrics.text import normalize, normalizer_names, normalizer_version
 from benchmarks.metrics.wer.backends import ANY_BACKEND, build_transcriber
 from benchmarks.metrics.wer.base import ASR_SAMPLE_RATE, DecodeOptions
@@ -39,6 +39,9 @@ _REFERENCES = ("transcript", "pseudo")
 #: The paper's transcriber (openai-whisper name).
 PAPER_MODEL = "large-v3"
 log = logging.getLogger(__name__)
+#: Why a near-silent original gets no pseudo-reference: what Whisper "hears" in silence depends on the CPU's
+#: int8 kernels (tiny.en says "Thank you." on some machines and nothing on others), not on the audio.
+_SILENT_ORIGINAL_WHY = "no words to transcribe (Whisper's text for silence depends on the CPU, not the audio); WER is undefined"
 
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
@@ -191,6 +194,7 @@ class WordErrorRate(Metric):
                 if k in asr
             },
             "resampler": RESAMPLER,
+            **({"min_original_dbfs": NEAR_SILENCE_DBFS} if self.reference == "pseudo" else {}),
         }
 
     def score(self, item: ScoreItem) -> dict[str, float]:
@@ -209,6 +213,8 @@ class WordErrorRate(Metric):
                     raise MetricError(
                         f"clip {item.clip.clip_id}: no transcript (the wer_pseudo metric scores such clips)"
                     )
+                if self.reference == "pseudo":  # Whisper invents text for silence ("Thank you."): no reference
+                    require_level(ref, NEAR_SILENCE_DBFS, "original", item.clip.clip_id, _SILENT_ORIGINAL_WHY)
                 pairs[i] = (ref, est)
             except Exception as exc:  # noqa: BLE001
                 results[i] = exc
