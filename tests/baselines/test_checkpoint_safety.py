@@ -146,6 +146,8 @@ def test_default_cache_routes(tmp_path, monkeypatch, payloads, marker):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     dac_cached = tmp_path / "home" / ".cache" / "descript" / "dac" / DAC_16KHZ_CHECKPOINT
     snapshot = tmp_path / "hub" / ("models--" + HF_REPO_ID.replace("/", "--")) / "snapshots" / "abc123"
+    (snapshot.parent.parent / "refs").mkdir(parents=True)
+    (snapshot.parent.parent / "refs" / "main").write_text("abc123")  # as a download leaves it
     hifi_cached = snapshot / CHECKPOINT_NAME
     for folder in (dac_cached.parent, snapshot):
         folder.mkdir(parents=True)

@@ -213,6 +213,8 @@ def test_found_in_the_hugging_face_cache_or_unavailable_with_remedy(tmp_path, mo
     assert f"hf download Dongchao/AcademiCodec {CHECKPOINT_NAME}" in info.value.remedy
     snapshot = tmp_path / "hub" / "models--Dongchao--AcademiCodec" / "snapshots" / "0123abcd"
     snapshot.mkdir(parents=True)
+    (snapshot.parent.parent / "refs").mkdir()
+    (snapshot.parent.parent / "refs" / "main").write_text("0123abcd")  # as a download leaves it
     torch.save(model.checkpoint_state(), snapshot / CHECKPOINT_NAME)
     HiFiCodecCodec.check_available()
     codec = HiFiCodecCodec()  # found without any path, through HF_HUB_CACHE
