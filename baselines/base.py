@@ -22,7 +22,7 @@ from baselines.dsp import resample
 from baselines.padding import fit_length
 from baselines.system import ClipAudio, SystemBase
 
-__all__ = ["ClipAudio", "Codec", "Encoded", "CodecUnavailable", "CodecInputError", "Reconstruction"]
+__all__ = ["ClipAudio", "Codec", "CodecInputError", "CodecUnavailable", "Encoded", "Reconstruction"]
 
 
 class CodecUnavailable(Unavailable):
@@ -114,8 +114,19 @@ class Reconstruction:
 class Codec(SystemBase):
     """Base class of every codec adapter: a `System` that encodes and decodes here.
 
-    Subclasses set the facts of `SystemBase` and implement `_encode` / `_decode`.
+    Subclasses set the facts of `SystemBase` and implement `_encode` / `_decode`. An adapter that
+    takes a ``device`` argument puts its network there with `_place`; `encode` then hands `_encode` its
+    input on that device, `decode` hands `_decode` its codes there, and both give back CPU tensors, so
+    what is stored and scored never depends on the device.
     """
+
+    #: Where `_encode` / `_decode` run (see `_place`).
+    device: torch.device = torch.device("cpu")
+
+    def _place(self, model: torch.nn.Module, device: str | torch.device) -> torch.nn.Module:
+        """Put `model` on `device` (``cpu``, ``cuda``, ``cuda:1``, ``mps``) and run there from now on."""
+        self.device = torch.device(device)
+        return model.to(self.device)
 
     # -- public API -------------------------------------------------------------------------
     @torch.inference_mode()
@@ -131,7 +142,9 @@ class Codec(SystemBase):
         """
         batch = _as_batch(waveform)
         native = resample(batch, sample_rate, self.sample_rate)
-        encoded = self._encode(native)
+        encoded = self._encode(native.to(self.device))
+        if encoded.codes is not None:
+            encoded.codes = encoded.codes.cpu()
         encoded.num_samples = batch.shape[-1]
         encoded.sample_rate = sample_rate
         encoded.extra.setdefault("native_num_samples", native.shape[-1])
@@ -140,7 +153,9 @@ class Codec(SystemBase):
     @torch.inference_mode()
     def decode(self, encoded: Encoded) -> torch.Tensor:
         """Decode to float32 Tensor[B x T] at `encoded.sample_rate`, T = `encoded.num_samples`."""
-        native = self._decode(encoded)
+        if encoded.codes is not None and encoded.codes.device != self.device:
+            encoded = dataclasses.replace(encoded, codes=encoded.codes.to(self.device))
+        native = self._decode(encoded).cpu()
         if native.dim() == 3:
             native = native[:, 0]
         native = fit_length(native, encoded.extra["native_num_samples"])

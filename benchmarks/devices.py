@@ -2,7 +2,8 @@
 and metric whose constructor takes one.
 
 ``device: null`` (the default) passes nothing, so every constructor keeps its own default and results
-keep their fingerprints. A device enters the fingerprint of the configurations that receive it
+keep their fingerprints. A configuration file that sets a device keeps it; one that says ``device: null``
+(as the built-in ones do) takes the run's. A device enters the fingerprint of the configurations that receive it
 (``Codec.info()`` holds every constructor argument), so CPU and GPU results never share a column.
 """
 
@@ -55,7 +56,8 @@ def accepts_device(target: Any) -> bool:
 
 
 def device_kwargs(target: Any, device: str | None, explicit: dict[str, Any]) -> dict[str, Any]:
-    """``{"device": device}`` for a constructor that takes it, unless its configuration sets one already."""
-    if device is None or "device" in explicit or not accepts_device(target):
+    """``{"device": device}`` for a constructor that takes it, unless its configuration sets one already
+    (``device: null`` in a configuration sets none)."""
+    if device is None or explicit.get("device") is not None or not accepts_device(target):
         return {}
     return {"device": device}

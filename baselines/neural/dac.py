@@ -96,8 +96,9 @@ class DacCodec(Codec):
         checkpoint: path to the weights file; None looks in DAC's cache.
         random_weights: build with random weights instead of loading; TEST ONLY, labelled as such.
         seed: seed for random weights.
+        device: where the network runs (``cpu``, ``cuda``, ``cuda:1``, ``mps``); codes and audio come
+            back on the CPU.
     """
-
 
     def __init__(
         self,
@@ -105,6 +106,7 @@ class DacCodec(Codec):
         checkpoint: str | None = None,
         random_weights: bool = False,
         seed: int = 0,
+        device: str = "cpu",
     ) -> None:
         if not 1 <= int(n_codebooks) <= DAC_16KHZ_KWARGS["n_codebooks"]:
             raise ValueError(f"DAC 16 kHz n_codebooks must be within [1, 12], got {n_codebooks}")
@@ -120,7 +122,7 @@ class DacCodec(Codec):
             self.weights = f"pretrained:{path.name}"
             self.weight_files = (str(path),)
         model.eval()
-        self.model = model
+        self.model = self._place(model, device)
         self.n_codebooks = int(n_codebooks)
         self.sample_rate = int(model.sample_rate)
         self.hop_length = int(model.hop_length)
@@ -162,9 +164,10 @@ class DacCodec(Codec):
         """Quantized latent Tensor[B x 1024 x T'] at 50 Hz: sum of the configured codebooks' projected
         vectors (``all``) or the first codebook's (``first``); see `baselines.representation`."""
         used = self.n_codebooks if check_layers(layers) == "all" else 1
-        codes = self._encode(representation_input(waveform, sample_rate, self.sample_rate)).codes
+        native = representation_input(waveform, sample_rate, self.sample_rate).to(self.device)
+        codes = self._encode(native).codes
         assert codes is not None
-        return self.model.quantizer.from_codes(codes[:, :used])[0].float()
+        return self.model.quantizer.from_codes(codes[:, :used])[0].float().cpu()
 
 
 def _load_checkpoint(path: Path):

@@ -77,6 +77,8 @@ class EncodecCodec(Codec):
         checkpoint: path to the checkpoint file itself (alternative to `repository`).
         random_weights: build with random weights instead of loading; TEST ONLY, labelled as such.
         seed: seed for random weights.
+        device: where the network runs (``cpu``, ``cuda``, ``cuda:1``, ``mps``); codes and audio come
+            back on the CPU.
     """
 
     sample_rate = _SAMPLE_RATE
@@ -88,6 +90,7 @@ class EncodecCodec(Codec):
         checkpoint: str | None = None,
         random_weights: bool = False,
         seed: int = 0,
+        device: str = "cpu",
     ) -> None:
         if float(bandwidth_kbps) not in ENCODEC_BANDWIDTHS_KBPS:
             raise ValueError(f"EnCodec 24 kHz bandwidth_kbps must be one of {ENCODEC_BANDWIDTHS_KBPS}")
@@ -108,7 +111,7 @@ class EncodecCodec(Codec):
         self.bandwidth_kbps = float(bandwidth_kbps)
         model.set_target_bandwidth(self.bandwidth_kbps)
         model.eval()
-        self.model = model
+        self.model = self._place(model, device)
         self.frame_rate_hz = float(model.frame_rate)
         bits_per_codebook = int(math.log2(_CODEBOOK_SIZE))
         num_codebooks = max(
@@ -159,9 +162,10 @@ class EncodecCodec(Codec):
         """Quantized latent Tensor[B x 128 x T'] at 75 Hz: sum of the configured codebooks' vectors
         (``all``) or the first codebook's (``first``); see `baselines.representation`."""
         used = self.num_codebooks if check_layers(layers) == "all" else 1
-        codes = self._encode(representation_input(waveform, sample_rate, self.sample_rate)).codes
+        native = representation_input(waveform, sample_rate, self.sample_rate).to(self.device)
+        codes = self._encode(native).codes
         assert codes is not None
-        return self.model.quantizer.decode(codes[:, :used].transpose(0, 1)).float()
+        return self.model.quantizer.decode(codes[:, :used].transpose(0, 1)).float().cpu()
 
 
 def _load_verified(path: Path) -> Any:

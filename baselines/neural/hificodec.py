@@ -144,8 +144,9 @@ class HiFiCodecCodec(Codec):
         residual_layers: 2 (all four codebooks, 2.0 kbps) or 1 (first layer only, 1.0 kbps).
         random_weights: build with random weights instead of loading; TEST ONLY, labelled as such.
         seed: seed for random weights.
+        device: where the network runs (``cpu``, ``cuda``, ``cuda:1``, ``mps``); codes and audio come
+            back on the CPU.
     """
-
 
     def __init__(
         self,
@@ -153,6 +154,7 @@ class HiFiCodecCodec(Codec):
         residual_layers: int = 2,
         random_weights: bool = False,
         seed: int = 0,
+        device: str = "cpu",
     ) -> None:
         if residual_layers not in (1, 2):
             raise ValueError(f"residual_layers must be 1 or 2, got {residual_layers}")
@@ -167,7 +169,7 @@ class HiFiCodecCodec(Codec):
             load_hificodec_checkpoint(self.model, path, state)
             self.weights = f"pretrained:{path.name}"
             self.weight_files = (str(path),)
-        self.model.eval()
+        self.model = self._place(self.model.eval(), device)
         self.config = config
         self.residual_layers = residual_layers
         self.hop_length = config.hop_length
@@ -206,6 +208,7 @@ class HiFiCodecCodec(Codec):
         paper's 1 kbps "first VQ layer" row); see `baselines.representation`."""
         groups = self.config.n_code_groups
         used = len(self.codebook_sizes) if check_layers(layers) == "all" else groups
-        codes = self._encode(representation_input(waveform, sample_rate, self.sample_rate)).codes
+        native = representation_input(waveform, sample_rate, self.sample_rate).to(self.device)
+        codes = self._encode(native).codes
         assert codes is not None
-        return self.model.quantizer.decode(codes[:, :used]).float()
+        return self.model.quantizer.decode(codes[:, :used]).float().cpu()

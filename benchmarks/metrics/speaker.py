@@ -77,7 +77,7 @@ class SpeakerSimilarity(Metric):
     """Cosine similarity of reference and estimate speaker embeddings; higher is better, -1..1.
 
     Args:
-        device: torch device for the encoder (``"cpu"``).
+        device: torch device for the encoder (None: ``"cpu"``).
         threads: torch intra-op threads while embedding (0 = leave torch's setting); 1 is fastest on
             a busy CPU for this small LSTM.
     """
@@ -86,8 +86,8 @@ class SpeakerSimilarity(Metric):
     domains = ("speech",)
     outputs = (MetricOutput("speaker_similarity", higher_is_better=True, lower=-1.0, upper=1.0),)
 
-    def __init__(self, device: str = "cpu", threads: int = 1) -> None:
-        self.device = device
+    def __init__(self, device: str | None = None, threads: int = 1) -> None:
+        self.device = device or "cpu"
         self.threads = int(threads)
         if package_version("resemblyzer") == NOT_INSTALLED:
             raise MetricUnavailable("resemblyzer is not installed", _REMEDY)
@@ -100,6 +100,8 @@ class SpeakerSimilarity(Metric):
             "model": _weights_id(),
             "sample_rate": _SAMPLE_RATE,
             "resampler": RESAMPLER,
+            # CPU scores keep the identity they had before devices existed; another device is its own column
+            **({"device": self.device} if self.device != "cpu" else {}),
         }
 
     def embed(self, waveform: np.ndarray, clip_id: str, label: str) -> np.ndarray:

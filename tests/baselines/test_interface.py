@@ -156,6 +156,25 @@ def test_contract_on_every_family(name, codecs):
         codec.encode(torch.zeros(2, 2, 100), rate)
 
 
+@pytest.mark.parametrize("name", [n for n in ONE_PER_FAMILY if get_spec(n).family in NEURAL])
+def test_neural_codecs_take_a_device_and_hand_back_cpu_tensors(name, codecs, monkeypatch):
+    from benchmarks.devices import accepts_device
+
+    codec = codecs(name)
+    assert accepts_device(type(codec))  # so `device=` of a run reaches it
+    assert codec.info()["constructor_args"]["device"] == "cpu"
+    assert codec.device == torch.device("cpu")
+    assert {p.device for p in codec.model.parameters()} == {codec.device}
+    seen = []
+    inner_encode, inner_decode = codec._encode, codec._decode
+    monkeypatch.setattr(codec, "_encode", lambda w: seen.append(("encode", w.device)) or inner_encode(w))
+    monkeypatch.setattr(codec, "_decode", lambda e: seen.append(("decode", e.codes.device)) or inner_decode(e))
+    encoded = codec.encode(torch.from_numpy(harmonic_tone(0.1, 16_000)), 16_000)
+    decoded = codec.decode(encoded)
+    assert seen == [("encode", codec.device), ("decode", codec.device)]
+    assert encoded.codes.device.type == "cpu" and decoded.device.type == "cpu"
+
+
 def test_random_weights_are_never_silent(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from benchmarks.merge import merge_run
 from benchmarks.run import EXIT_INCOMPLETE, main
 from benchmarks.shards import shard_plan
 from tests.benchmarks._codecs import write_tones
+from tests.benchmarks._runs import folder_run_args, read_table
 from tests.conftest import REPO_ROOT
 
 CODECS = "opus@6kbps,codec2@1200,mp3@8kbps"
@@ -24,16 +24,8 @@ _KEYS = {"reconstructions": ["codec", "dataset", "clip_id", "codec_fingerprint",
 
 
 def _args(tmp_path: Path, clips: Path, name: str, *extra: str) -> list[str]:
-    return [
-        "--codecs", CODECS, "--datasets", "folder", "--metrics", METRICS, f"dataset.folder.root={clips}",
-        "dataset.folder.domain=speech", f"output_root={tmp_path / 'results'}", f"cache_dir={tmp_path / 'cache'}",
-        f"name={name}", "progress=false", "workers=1", *extra,
-    ]
-
-
-def _table(db: Path, table: str) -> pd.DataFrame:
-    with sqlite3.connect(db) as con:
-        return pd.read_sql_query(f"SELECT * FROM {table}", con)
+    return folder_run_args(tmp_path, clips, name, "workers=1", *extra, codecs=CODECS, metrics=METRICS,
+                           cache_dir=tmp_path / "cache")
 
 
 def _same_tables(one: Path, other: Path) -> None:
@@ -59,26 +51,26 @@ def test_sharded_run_merges_to_the_single_process_store_and_tables(tmp_path, cap
         assert main(_args(tmp_path, clips, "sharded", f"shard.index={index}", "shard.count=3")) == 0
     run_dir = tmp_path / "results" / "sharded"
     assert not (run_dir / "table_ii.csv").exists()  # a shard writes only its store
-    shard_rows = {t: sum(len(_table(db, t)) for db in sorted(run_dir.glob("shards/*/store.sqlite"))) for t in _KEYS}
+    shard_rows = {t: sum(len(read_table(db, t)) for db in sorted(run_dir.glob("shards/*/store.sqlite"))) for t in _KEYS}
     assert shard_rows == {"reconstructions": 15, "scores": 15 * 3}
 
     capsys.readouterr()
     assert merge_run(run_dir) == 0
     assert "0 reconstructed now, 0 read from the cache, 15 already in the store" in capsys.readouterr().out
     _same_tables(tmp_path / "results" / "single", run_dir)
-    merged = {t: _table(run_dir / "store.sqlite", t) for t in _KEYS}
-    single = {t: _table(tmp_path / "results" / "single" / "store.sqlite", t) for t in _KEYS}
+    merged = {t: read_table(run_dir / "store.sqlite", t) for t in _KEYS}
+    single = {t: read_table(tmp_path / "results" / "single" / "store.sqlite", t) for t in _KEYS}
     for table, key in _KEYS.items():
         assert len(merged[table]) == shard_rows[table] == len(single[table])  # nothing lost
         assert not merged[table].duplicated(key).any()  # nothing doubled
         assert set(map(tuple, merged[table][key].values)) == set(map(tuple, single[table][key].values))
-    attempts = len(_table(run_dir / "store.sqlite", "attempts"))
+    attempts = len(read_table(run_dir / "store.sqlite", "attempts"))
 
     # Merging again (e.g. after re-running a shard) adds nothing twice.
     assert merge_run(run_dir) == 0
     for table in _KEYS:
-        assert len(_table(run_dir / "store.sqlite", table)) == shard_rows[table]
-    assert len(_table(run_dir / "store.sqlite", "attempts")) == attempts
+        assert len(read_table(run_dir / "store.sqlite", table)) == shard_rows[table]
+    assert len(read_table(run_dir / "store.sqlite", "attempts")) == attempts
     _same_tables(tmp_path / "results" / "single", run_dir)
 
     # A shard resumes from its own store: run again, it computes nothing.
@@ -116,8 +108,8 @@ def test_multirun_over_local_processes_gives_the_single_process_tables(tmp_path)
     run_dir = tmp_path / "results" / "multi"
     assert sorted(p.name for p in (run_dir / "shards").iterdir()) == ["0-of-3", "1-of-3", "2-of-3"]
     assert sorted(p.name for p in (tmp_path / "sweep").glob("shard_*")) == ["shard_0", "shard_1", "shard_2"]
-    pids = {int(_table(db, "runs")["pid"].iloc[0]) for db in run_dir.glob("shards/*/store.sqlite")}
+    pids = {int(read_table(db, "runs")["pid"].iloc[0]) for db in run_dir.glob("shards/*/store.sqlite")}
     assert len(pids) == 3 and os.getpid() not in pids  # three jobs, each in its own process
     _same_tables(tmp_path / "results" / "single", run_dir)
-    merged = _table(run_dir / "store.sqlite", "scores")
+    merged = read_table(run_dir / "store.sqlite", "scores")
     assert len(merged) == 3 * 4 * 3 and not merged.duplicated(_KEYS["scores"]).any()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from benchmarks.progress import OverallProgress, format_duration
 from benchmarks.run import EXIT_USAGE, main
 from tests.benchmarks._codecs import SR, write_tones
 from tests.benchmarks._pool_codecs import KILLER_NUM_SAMPLES
+from tests.benchmarks._runs import folder_run_args, read_table
 from tests.conftest import harmonic_tone
 
 #: Cheap classical codecs and cheap metrics: the pool's results must not depend on where units ran.
@@ -24,16 +24,7 @@ METRICS = "mel_distance,stft_distance,si_sdr"
 
 
 def _args(tmp_path: Path, clips: Path, name: str, *extra: str, codecs: str = CODECS, metrics: str = METRICS) -> list[str]:
-    return [
-        "--codecs", codecs, "--datasets", "folder", "--metrics", metrics, f"dataset.folder.root={clips}",
-        "dataset.folder.domain=speech", f"output_root={tmp_path / 'results'}", f"cache_dir={tmp_path / f'cache_{name}'}",
-        f"name={name}", "progress=false", "report.plots=false", *extra,
-    ]
-
-
-def _table(db: Path, table: str) -> pd.DataFrame:
-    with sqlite3.connect(db) as con:
-        return pd.read_sql_query(f"SELECT * FROM {table}", con)
+    return folder_run_args(tmp_path, clips, name, *extra, codecs=codecs, metrics=metrics)
 
 
 #: Columns that say when, where or in which run a row was written, not what was computed. The audio file's
@@ -45,7 +36,7 @@ _CIRCUMSTANCES = {"created_at", "run_id", "used_run_id", "used_seq", "seconds", 
 def _contents(db: Path) -> dict[str, pd.DataFrame]:
     out = {}
     for table, key in (("reconstructions", ["codec", "clip_id"]), ("scores", ["codec", "clip_id", "output"])):
-        frame = _table(db, table)
+        frame = read_table(db, table)
         if table == "reconstructions":
             frame["samples"] = [sf.read(path, dtype="float32")[0].tobytes() for path in frame["audio_path"]]
         frame = frame[[c for c in frame.columns if c not in _CIRCUMSTANCES]]
@@ -67,8 +58,8 @@ def test_two_workers_give_the_same_store_contents_as_one(tmp_path):
     # Every unit's time is recorded, in the process that ran it.
     for name in ("one", "two"):
         db = tmp_path / "results" / name / "store.sqlite"
-        assert (_table(db, "reconstructions")["seconds"] > 0).all()
-        assert (_table(db, "scores")["seconds"] > 0).all()
+        assert (read_table(db, "reconstructions")["seconds"] > 0).all()
+        assert (read_table(db, "scores")["seconds"] > 0).all()
 
 
 def test_a_killed_worker_loses_no_finished_result_and_its_unit_is_an_error(tmp_path):
@@ -79,19 +70,19 @@ def test_a_killed_worker_loses_no_finished_result_and_its_unit_is_an_error(tmp_p
                  codecs="killer", metrics="si_sdr")
     assert main(args) == 0
     db = tmp_path / "results" / "kill" / "store.sqlite"
-    recon = _table(db, "reconstructions").set_index("clip_id")
+    recon = read_table(db, "reconstructions").set_index("clip_id")
     assert len(recon) == 7
     assert recon.loc["killer", "status"] == "error" and recon.loc["killer", "error"].startswith("WorkerLost")
     others = recon.drop(index="killer")
     assert (others["status"] == "ok").all(), others["error"].tolist()
-    scores = _table(db, "scores")
+    scores = read_table(db, "scores")
     assert sorted(scores["clip_id"]) == sorted(others.index) and scores["value"].notna().all()
     first = recon["created_at"]
     # The next run retries the failed unit only (it fails again the same way); finished rows stay as written.
     assert main(args) == 0
-    again = _table(db, "reconstructions").set_index("clip_id")
+    again = read_table(db, "reconstructions").set_index("clip_id")
     pd.testing.assert_series_equal(again.drop(index="killer")["created_at"], first.drop(index="killer"))
-    attempts = _table(db, "attempts")
+    attempts = read_table(db, "attempts")
     assert (attempts[attempts["stage"] == "reconstruct"]["clip_id"] == "killer").sum() == 2
 
 
@@ -158,11 +149,39 @@ def test_device_reaches_every_constructor_that_takes_one_and_only_those(tmp_path
         args = _args(tmp_path, clips, name, *extra, *([f"device={device}"] if device else []),
                      codecs="dev,opus@6kbps", metrics="device_metric,si_sdr")
         assert main(args) == 0
-    default = _table(tmp_path / "results" / "default" / "store.sqlite", "reconstructions").set_index("codec")
-    cpu = _table(tmp_path / "results" / "cpu" / "store.sqlite", "reconstructions").set_index("codec")
+    default = read_table(tmp_path / "results" / "default" / "store.sqlite", "reconstructions").set_index("codec")
+    cpu = read_table(tmp_path / "results" / "cpu" / "store.sqlite", "reconstructions").set_index("codec")
     # device=cpu was given to the codec that takes a device; the opus adapter takes none and is unchanged.
     assert json.loads(cpu.loc["dev", "codec_info_json"].iloc[0])["constructor_args"]["device"] == "cpu"
     assert set(cpu.loc["opus@6kbps", "codec_fingerprint"]) == set(default.loc["opus@6kbps", "codec_fingerprint"])
-    scores = _table(tmp_path / "results" / "cpu" / "store.sqlite", "scores")
+    scores = read_table(tmp_path / "results" / "cpu" / "store.sqlite", "scores")
     provenance = json.loads(scores[scores["metric"] == "device_metric"]["provenance_json"].iloc[0])
     assert provenance["device"] == "cpu"
+
+
+def test_every_built_in_neural_configuration_takes_the_runs_device():
+    """The shipped configuration files leave ``device`` to the run (``null`` or absent), so ``device=cuda:1``
+    reaches every built-in codec and metric whose constructor takes a device; a file's own value still wins."""
+    from baselines.name_lookup import import_target
+    from baselines.registry import expand_codec_names, get_spec, scoped_registrations
+    from benchmarks.devices import accepts_device, device_kwargs
+    from benchmarks.run_config import load_config
+    from benchmarks.run_select import metric_recipes, register_codec_configs
+
+    cfg = load_config(["codecs=all", "metrics=all"], [])
+    reached = []
+    with scoped_registrations():
+        register_codec_configs(cfg)
+        for name in expand_codec_names("all"):
+            spec = get_spec(name)
+            if accepts_device(import_target(spec.target)):
+                assert device_kwargs(import_target(spec.target), "cuda:1", dict(spec.kwargs)) == {"device": "cuda:1"}, name
+                reached.append(spec.family)
+    for name, (target, arguments) in metric_recipes(cfg).items():
+        if accepts_device(import_target(target)) and arguments.get("device") != "auto":  # auto: the file's choice
+            assert device_kwargs(import_target(target), "cuda:1", arguments) == {"device": "cuda:1"}, name
+            reached.append(name)
+    assert {"encodec", "dac", "hificodec", "semanticodec", "wer", "wer_pseudo", "speaker_similarity"} <= set(reached)
+    speaker = import_target("benchmarks.metrics.speaker:SpeakerSimilarity")
+    assert device_kwargs(speaker, "cuda:1", {"device": None}) == {"device": "cuda:1"}
+    assert device_kwargs(speaker, "cuda:1", {"device": "cpu"}) == {}  # a configuration's own device wins

@@ -82,7 +82,7 @@ class WordErrorRate(Metric):
         language: forced language.
         compute_type, cpu_threads: faster-whisper settings.
         download_root: openai-whisper checkpoint folder.
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:<index>"`` or ``"auto"`` (a GPU when there is one).
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:<index>"`` or ``"auto"`` (a GPU when there is one); None: cpu.
         output_prefix: name of the outputs (``<prefix>``, ``<prefix>_corpus``...); None: ``wer`` for
             `reference="transcript"`, ``wer_pseudo`` for ``"pseudo"``. Presets that may run beside the
             default ones (another model) need a prefix of their own.
@@ -105,9 +105,10 @@ class WordErrorRate(Metric):
         compute_type: str = "int8",
         cpu_threads: int = 0,
         download_root: str | None = None,
-        device: str = "cpu",
+        device: str | None = None,
         output_prefix: str | None = None,
     ) -> None:
+        device = device or "cpu"
         if normalizer not in normalizer_names():
             raise ValueError(f"normalizer {normalizer!r} is not one of {normalizer_names()}")
         if reference not in _REFERENCES:
