@@ -169,6 +169,13 @@ def metric_selection(cfg: DictConfig) -> list[str]:
     return out
 
 
+def metric_recipes(cfg: DictConfig) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Metric name -> (class import string, constructor arguments) of the selected metrics, none built.
+
+    Raises KeyError for an unknown metric name."""
+    return {name: _metric_target(name, _kwargs(cfg.metric.get(name))) for name in metric_selection(cfg)}
+
+
 def build_metrics(cfg: DictConfig, recipes: dict[str, tuple[str, dict[str, Any]]] | None = None
                   ) -> tuple[dict[str, Metric], list[tuple[str, str]]]:
     """(metric name -> metric, [(name, reason)] for metrics that could not be built).

@@ -1,7 +1,9 @@
-"""Command line: ``python -m benchmarks.weights [--codecs SELECTION] [--dry-run] [key=value ...]``.
+"""Command line: ``python -m benchmarks.weights [--codecs SELECTION] [--metrics SELECTION] [--dry-run] [key=value ...]``.
 
-For an online machine: fetches every missing checkpoint of the selected codec configurations through
-each project's own mechanism, and reports, per file, what was already present and what it fetched.
+For an online machine: fetches every missing checkpoint of the selected codec configurations and
+metrics through each project's own mechanism, and reports, per file, what was already present and what
+it fetched. ``--metrics`` defaults to the run's default metrics; ``--metrics wer_large_v3`` fetches the
+paper's transcriber, Whisper large-v3 (see `benchmarks.metric_weights`).
 Runs never download anything themselves; this command is the only place that does, and only when asked.
 
     file                              mechanism
@@ -197,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.weights", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--codecs", default="all", help='"all", labels, keys, a family or a glob, as for benchmarks.run')
+    parser.add_argument("--metrics", default=None,
+                        help='metric names or "all", as for benchmarks.run (default: the run\'s default metrics)')
     parser.add_argument("--config-dir", action="append", default=[], metavar="DIR", help="extra config folder")
     parser.add_argument("--dry-run", action="store_true", help="only say what is missing and how it would be fetched")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides (codec.<key>.<arg>=...), as for benchmarks.run")
@@ -206,23 +210,28 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     from baselines.registry import expand_codec_names, get_spec, scoped_registrations
     from benchmarks.config_schema import ConfigError
+    from benchmarks.metric_weights import metric_needs
     from benchmarks.run_config import load_config
-    from benchmarks.run_select import register_codec_configs
+    from benchmarks.run_select import metric_recipes, register_codec_configs
 
+    selection = [f"codecs='{args.codecs}'"] + ([f"metrics='{args.metrics}'"] if args.metrics is not None else [])
     try:
-        cfg = load_config([*args.overrides, f"codecs='{args.codecs}'"], args.config_dir)
+        cfg = load_config([*args.overrides, *selection], args.config_dir)
         with scoped_registrations():
             register_codec_configs(cfg)
             specs = [get_spec(name) for name in expand_codec_names(str(cfg.codecs))]
+        recipes = metric_recipes(cfg)
     except (ConfigError, KeyError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     needs, none = needs_of(specs)
-    if none:
-        print(f"no checkpoint needed: {', '.join(none)}")
-    status = fetch_all(needs, dry_run=args.dry_run)
-    fetched_or_present = sum(1 for n in needs if n.present is not None)
-    print(f"{len(needs)} checkpoint file(s) for {len(specs) - len(none)} configuration(s); "
+    model_needs, no_model = metric_needs(recipes)
+    if none or no_model:
+        print(f"no checkpoint needed: {', '.join([*none, *no_model])}")
+    status = fetch_all([*needs, *model_needs], dry_run=args.dry_run)
+    fetched_or_present = sum(1 for n in [*needs, *model_needs] if n.present is not None)
+    print(f"{len(needs)} checkpoint file(s) for {len(specs) - len(none)} configuration(s), "
+          f"{len(model_needs)} model file(s) for {len(recipes) - len(no_model)} metric(s); "
           f"{fetched_or_present} were already present" + ("; some could not be fetched (above)" if status else ""))
     return status
 

