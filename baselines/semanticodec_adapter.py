@@ -43,6 +43,7 @@ class SemantiCodecCodec(Codec):
         random_weights: build with random weights; TEST ONLY, labelled as such.
         max_batch_windows: 10.24 s windows per model call.
         model_overrides: extra keyword arguments for `SemantiCodec.random` (tests: tiny sizes).
+        preset: a named sampler setting of `semanticodec.presets` (``fast``), instead of `steps` and `sampler`.
     """
 
     sample_rate = 16_000
@@ -62,12 +63,13 @@ class SemantiCodecCodec(Codec):
         random_weights: bool = False,
         max_batch_windows: int = 8,
         model_overrides: dict[str, Any] | None = None,
+        preset: str | None = None,
     ) -> None:
         from semanticodec import SemantiCodec, bitrate_kbps, find_checkpoint_files
 
         settings: dict[str, Any] = {
             "ddim_sample_step": steps, "cfg_scale": guidance_scale, "sampler": sampler, "seed": seed,
-            "device": device, "max_batch_windows": max_batch_windows,
+            "device": device, "max_batch_windows": max_batch_windows, "preset": preset,
         }
         if random_weights:
             self.model = SemantiCodec.random(
@@ -87,7 +89,9 @@ class SemantiCodecCodec(Codec):
             self.weight_files = tuple(str(p) for p in (files.encoder, files.semantic_codebook, files.decoder) if p)
         self.token_rate = int(token_rate)
         self.semantic_vocab_size = int(semantic_vocab_size)
-        self.steps, self.guidance_scale, self.sampler, self.seed = int(steps), float(guidance_scale), sampler, seed
+        # The preset's settings, when one is given (the model resolved them).
+        self.steps, self.sampler = self.model.ddim_sample_step, self.model.sampler
+        self.guidance_scale, self.seed = float(guidance_scale), seed
         self.frame_rate_hz = token_rate / 2
         self.codebook_sizes = (self.model.semantic_vocab_size, self.model.config.acoustic_codebook_size)
         self.nominal_bitrate_kbps = bitrate_kbps(token_rate, semantic_vocab_size)

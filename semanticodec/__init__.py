@@ -17,8 +17,10 @@ from semanticodec.config import (
     encoder_config,
 )
 from semanticodec.inputs import SemantiCodecInputError
+from semanticodec.presets import DECODE_PRESETS, decode_preset
 
 __all__ = [
+    "DECODE_PRESETS",
     "RANDOM_WEIGHTS",
     "SAMPLE_RATE",
     "SEMANTIC_VOCAB_SIZES",
@@ -29,6 +31,7 @@ __all__ = [
     "SemantiCodec",
     "SemantiCodecInputError",
     "bitrate_kbps",
+    "decode_preset",
     "encoder_config",
     "find_checkpoint_files",
 ]

@@ -32,6 +32,7 @@ from semanticodec.config import (
 from semanticodec.encoder import SemantiCodecEncoder
 from semanticodec.fusion import build_condition
 from semanticodec.inputs import AudioInput, SemantiCodecInputError, as_clips, check_tokens
+from semanticodec.presets import decode_preset
 from semanticodec.pretrained import load_pretrained
 from semanticodec.windowing import overlap_add, split_token_windows
 
@@ -70,6 +71,9 @@ class SemantiCodec(nn.Module):
         load_decoder: False builds a tokeniser only (`decode` then raises).
         max_batch_windows: windows per decoder call (memory vs speed; the output does not depend on
             it). The encoder always runs window by window, so tokens never depend on batching.
+        preset: a named sampler setting of `semanticodec.presets` (``"fast"``: DPM-Solver++ (2M), fewer
+            steps, measured against the official DDIM-50); sets `sampler` and `ddim_sample_step`, so
+            give it instead of them.
     """
 
     def __init__(
@@ -90,6 +94,7 @@ class SemantiCodec(nn.Module):
         download: bool = True,
         load_decoder: bool = True,
         max_batch_windows: int = 8,
+        preset: str | None = None,
     ) -> None:
         super().__init__()
         encoder, decoder, weights = load_pretrained(
@@ -113,6 +118,7 @@ class SemantiCodec(nn.Module):
             eta=eta,
             upstream_compatible=upstream_compatible,
             max_batch_windows=max_batch_windows,
+            preset=preset,
         )
 
     # -- construction -----------------------------------------------------------------------
@@ -176,7 +182,14 @@ class SemantiCodec(nn.Module):
         eta: float = 1.0,
         upstream_compatible: bool = False,
         max_batch_windows: int = 8,
+        preset: str | None = None,
     ) -> None:
+        if preset is not None:
+            chosen = decode_preset(preset)
+            if (sampler, ddim_sample_step) not in (("ddim", 50), (chosen.sampler, chosen.steps)):
+                raise ValueError(f"preset={preset!r} sets sampler and ddim_sample_step; "
+                                 f"give either the preset or sampler={sampler!r}, ddim_sample_step={ddim_sample_step}")
+            sampler, ddim_sample_step = chosen.sampler, chosen.steps
         if ddim_sample_step < 1:
             raise ValueError(f"ddim_sample_step must be >= 1, got {ddim_sample_step}")
         if max_batch_windows < 1:
@@ -190,6 +203,7 @@ class SemantiCodec(nn.Module):
         self.cfg_scale = float(cfg_scale)
         self.seed = seed
         self.sampler = sampler
+        self.preset = preset
         self.eta = float(eta)
         self.upstream_compatible = bool(upstream_compatible)
         self.max_batch_windows = int(max_batch_windows)
