@@ -72,6 +72,9 @@ class ProbeSettings:
         return dataclasses.asdict(self)
 
 
+_DEFAULTS = ProbeSettings()
+
+
 @dataclasses.dataclass
 class ProbeConfig:
     """The ``probe:`` section of the run configuration (typed; checked with the rest of it).
@@ -100,17 +103,18 @@ class ProbeConfig:
     survival_reference: str = "resemblyzer"
     survival: bool = True
     plot: bool = True
-    classifier: str = "mlp"
-    learning_rates: list[float] = dataclasses.field(default_factory=lambda: [1e-3, 1e-4])
-    hidden_sizes: list[int] = dataclasses.field(default_factory=lambda: [256, 1024])
-    weight_decays: list[float] = dataclasses.field(default_factory=lambda: [0.0, 1e-4])
-    max_epochs: int = 100
-    patience_epochs: int = 10
-    batch_size: int = 64
-    dropout: float = 0.1
-    seed: int = 0
-    bootstrap_resamples: int = 1000
-    confidence: float = 0.95
+    # The training settings: the defaults are `ProbeSettings`'s (one place); lists for OmegaConf.
+    classifier: str = _DEFAULTS.classifier
+    learning_rates: list[float] = dataclasses.field(default_factory=lambda: list(_DEFAULTS.learning_rates))
+    hidden_sizes: list[int] = dataclasses.field(default_factory=lambda: list(_DEFAULTS.hidden_sizes))
+    weight_decays: list[float] = dataclasses.field(default_factory=lambda: list(_DEFAULTS.weight_decays))
+    max_epochs: int = _DEFAULTS.max_epochs
+    patience_epochs: int = _DEFAULTS.patience_epochs
+    batch_size: int = _DEFAULTS.batch_size
+    dropout: float = _DEFAULTS.dropout
+    seed: int = _DEFAULTS.seed
+    bootstrap_resamples: int = _DEFAULTS.bootstrap_resamples
+    confidence: float = _DEFAULTS.confidence
 
 
 def settings_from_config(section: Any) -> ProbeSettings:
