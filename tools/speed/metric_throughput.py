@@ -106,7 +106,9 @@ def measure(name: str, clips: int, duration_s: float, audio_dir: Path | None, sy
     try:
         metric = build_metric(name, **kwargs)
     except Exception as exc:  # noqa: BLE001 - an unavailable metric is reported, not fatal
-        return [{"metric": name, "domain": "", "status": f"unavailable: {str(exc).splitlines()[0]}"}]
+        # the home folder as ~: the file is committed, and this machine's paths are nobody else's
+        reason = str(exc).splitlines()[0].replace(str(Path.home()), "~")
+        return [{"metric": name, "domain": "", "status": f"unavailable: {reason}"}]
     build_s = time.perf_counter() - start
     for domain in _domains(name, metric):
         items = _items(clips + 1, duration_s, domain, audio_dir, system)
