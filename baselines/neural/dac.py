@@ -96,8 +96,8 @@ class DacCodec(Codec):
         checkpoint: path to the weights file; None looks in DAC's cache.
         random_weights: build with random weights instead of loading; TEST ONLY, labelled as such.
         seed: seed for random weights.
-        device: where the network runs (``cpu``, ``cuda``, ``cuda:1``, ``mps``); codes and audio come
-            back on the CPU.
+        device: where the network runs (``cpu``, ``cuda``, ``cuda:1``, ``mps``; None: ``cpu``); codes
+            and audio come back on the CPU.
     """
 
     def __init__(
@@ -106,7 +106,7 @@ class DacCodec(Codec):
         checkpoint: str | None = None,
         random_weights: bool = False,
         seed: int = 0,
-        device: str = "cpu",
+        device: str | None = None,
     ) -> None:
         if not 1 <= int(n_codebooks) <= DAC_16KHZ_KWARGS["n_codebooks"]:
             raise ValueError(f"DAC 16 kHz n_codebooks must be within [1, 12], got {n_codebooks}")
@@ -122,7 +122,7 @@ class DacCodec(Codec):
             self.weights = f"pretrained:{path.name}"
             self.weight_files = (str(path),)
         model.eval()
-        self.model = self._place(model, device)
+        self.model = self._place(model, device or "cpu")
         self.n_codebooks = int(n_codebooks)
         self.sample_rate = int(model.sample_rate)
         self.hop_length = int(model.hop_length)

@@ -77,8 +77,8 @@ class EncodecCodec(Codec):
         checkpoint: path to the checkpoint file itself (alternative to `repository`).
         random_weights: build with random weights instead of loading; TEST ONLY, labelled as such.
         seed: seed for random weights.
-        device: where the network runs (``cpu``, ``cuda``, ``cuda:1``, ``mps``); codes and audio come
-            back on the CPU.
+        device: where the network runs (``cpu``, ``cuda``, ``cuda:1``, ``mps``; None: ``cpu``); codes
+            and audio come back on the CPU.
     """
 
     sample_rate = _SAMPLE_RATE
@@ -90,7 +90,7 @@ class EncodecCodec(Codec):
         checkpoint: str | None = None,
         random_weights: bool = False,
         seed: int = 0,
-        device: str = "cpu",
+        device: str | None = None,
     ) -> None:
         if float(bandwidth_kbps) not in ENCODEC_BANDWIDTHS_KBPS:
             raise ValueError(f"EnCodec 24 kHz bandwidth_kbps must be one of {ENCODEC_BANDWIDTHS_KBPS}")
@@ -111,7 +111,7 @@ class EncodecCodec(Codec):
         self.bandwidth_kbps = float(bandwidth_kbps)
         model.set_target_bandwidth(self.bandwidth_kbps)
         model.eval()
-        self.model = self._place(model, device)
+        self.model = self._place(model, device or "cpu")
         self.frame_rate_hz = float(model.frame_rate)
         bits_per_codebook = int(math.log2(_CODEBOOK_SIZE))
         num_codebooks = max(

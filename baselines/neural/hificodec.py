@@ -144,8 +144,8 @@ class HiFiCodecCodec(Codec):
         residual_layers: 2 (all four codebooks, 2.0 kbps) or 1 (first layer only, 1.0 kbps).
         random_weights: build with random weights instead of loading; TEST ONLY, labelled as such.
         seed: seed for random weights.
-        device: where the network runs (``cpu``, ``cuda``, ``cuda:1``, ``mps``); codes and audio come
-            back on the CPU.
+        device: where the network runs (``cpu``, ``cuda``, ``cuda:1``, ``mps``; None: ``cpu``); codes
+            and audio come back on the CPU.
     """
 
     def __init__(
@@ -154,7 +154,7 @@ class HiFiCodecCodec(Codec):
         residual_layers: int = 2,
         random_weights: bool = False,
         seed: int = 0,
-        device: str = "cpu",
+        device: str | None = None,
     ) -> None:
         if residual_layers not in (1, 2):
             raise ValueError(f"residual_layers must be 1 or 2, got {residual_layers}")
@@ -169,7 +169,7 @@ class HiFiCodecCodec(Codec):
             load_hificodec_checkpoint(self.model, path, state)
             self.weights = f"pretrained:{path.name}"
             self.weight_files = (str(path),)
-        self.model = self._place(self.model.eval(), device)
+        self.model = self._place(self.model.eval(), device or "cpu")
         self.config = config
         self.residual_layers = residual_layers
         self.hop_length = config.hop_length
