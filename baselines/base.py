@@ -123,9 +123,9 @@ class Codec(SystemBase):
     #: Where `_encode` / `_decode` run (see `_place`).
     device: torch.device = torch.device("cpu")
 
-    def _place(self, model: torch.nn.Module, device: str | torch.device) -> torch.nn.Module:
-        """Put `model` on `device` (``cpu``, ``cuda``, ``cuda:1``, ``mps``) and run there from now on."""
-        self.device = torch.device(device)
+    def _place(self, model: torch.nn.Module, device: str | torch.device | None) -> torch.nn.Module:
+        """Put `model` on `device` (``cpu``, ``cuda``, ``cuda:1``, ``mps``; None: ``cpu``) and run there from now on."""
+        self.device = torch.device(device or "cpu")
         return model.to(self.device)
 
     # -- public API -------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def _whisper_needs(name: str, arguments: dict[str, Any]) -> list[Any]:
 
     backend = str(arguments.get("backend", "faster-whisper"))
     model = str(arguments.get("model", "tiny.en"))
-    if backend == "auto":  # the paper's transcriber when its files are here, else faster-whisper `model`
+    if backend == "auto":  # the metric prefers the paper's transcriber: fetch that one
         return _whisper_needs(name, {**arguments, "backend": "openai-whisper", "model": PAPER_MODEL})
     if backend in ("openai-whisper", "any"):
         root = arguments.get("download_root")
@@ -84,14 +84,14 @@ METRIC_NEEDS: dict[str, Callable[[str, dict[str, Any]], list[Any]]] = {
 
 def metric_needs(recipes: dict[str, tuple[str, dict[str, Any]]]) -> tuple[list[Any], list[str]]:
     """(model files the metrics need, one per file; metrics that need none) for name -> (target, arguments)."""
-    merged: dict[tuple[str, str], Any] = {}
-    none: list[str] = []
+    from benchmarks.weights import merge_needs
+
+    named, none = [], []
     for name, (target, arguments) in recipes.items():
         finder = METRIC_NEEDS.get(target.replace(":", "."))
         needs = finder(name, arguments) if finder is not None else []
-        if not needs:
+        if needs:
+            named.append((name, needs))
+        else:
             none.append(name)
-        for need in needs:
-            key = (need.file, need.mechanism)
-            merged.setdefault(key, need).configurations.append(name)
-    return list(merged.values()), none
+    return merge_needs(named), none

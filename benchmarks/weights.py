@@ -29,7 +29,7 @@ from pathlib import Path
 
 from baselines.catalog import CodecSpec
 
-__all__ = ["WeightNeed", "main", "needs_of"]
+__all__ = ["WeightNeed", "main", "merge_needs", "needs_of"]
 
 
 @dataclasses.dataclass
@@ -149,21 +149,29 @@ NEEDS: dict[str, Callable[[CodecSpec], list[WeightNeed]]] = {
 }
 
 
+def merge_needs(named: list[tuple[str, list[WeightNeed]]]) -> list[WeightNeed]:
+    """One `WeightNeed` per (file, mechanism) from (configuration or metric name, its needs) pairs, listing
+    every name that needs it and the first problem any of them reported."""
+    merged: dict[tuple[str, str], WeightNeed] = {}
+    for name, needs in named:
+        for need in needs:
+            kept = merged.setdefault((need.file, need.mechanism), need)
+            kept.configurations.append(name)
+            kept.problem = kept.problem or need.problem
+    return list(merged.values())
+
+
 def needs_of(specs: list[CodecSpec]) -> tuple[list[WeightNeed], list[str]]:
     """(checkpoint files the configurations need, one per file and mechanism; configurations needing none)."""
-    merged: dict[tuple[str, str], WeightNeed] = {}
+    named: list[tuple[str, list[WeightNeed]]] = []
     none: list[str] = []
     for spec in specs:
         finder = NEEDS.get(spec.target.replace(":", "."))
         if finder is None or spec.kwargs.get("random_weights"):
             none.append(spec.name)
-            continue
-        for need in finder(spec):
-            key = (need.file, need.mechanism)
-            merged.setdefault(key, need).configurations.append(spec.name)
-            if need.problem:
-                merged[key].problem = merged[key].problem or need.problem
-    return list(merged.values()), none
+        else:
+            named.append((spec.name, finder(spec)))
+    return merge_needs(named), none
 
 
 def _one_line(exc: BaseException) -> str:

@@ -32,7 +32,7 @@ from semanticodec.config import (
 from semanticodec.encoder import SemantiCodecEncoder
 from semanticodec.fusion import build_condition
 from semanticodec.inputs import AudioInput, SemantiCodecInputError, as_clips, check_tokens
-from semanticodec.presets import decode_preset
+from semanticodec.presets import DECODE_PRESETS, decode_preset
 from semanticodec.pretrained import load_pretrained
 from semanticodec.windowing import overlap_add, split_token_windows
 
@@ -186,7 +186,8 @@ class SemantiCodec(nn.Module):
     ) -> None:
         if preset is not None:
             chosen = decode_preset(preset)
-            if (sampler, ddim_sample_step) not in (("ddim", 50), (chosen.sampler, chosen.steps)):
+            default = DECODE_PRESETS["official"]  # the constructor's own sampler settings: not a conflict
+            if (sampler, ddim_sample_step) not in ((default.sampler, default.steps), (chosen.sampler, chosen.steps)):
                 raise ValueError(f"preset={preset!r} sets sampler and ddim_sample_step; "
                                  f"give either the preset or sampler={sampler!r}, ddim_sample_step={ddim_sample_step}")
             sampler, ddim_sample_step = chosen.sampler, chosen.steps

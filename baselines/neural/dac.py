@@ -122,7 +122,7 @@ class DacCodec(Codec):
             self.weights = f"pretrained:{path.name}"
             self.weight_files = (str(path),)
         model.eval()
-        self.model = self._place(model, device or "cpu")
+        self.model = self._place(model, device)
         self.n_codebooks = int(n_codebooks)
         self.sample_rate = int(model.sample_rate)
         self.hop_length = int(model.hop_length)

@@ -111,7 +111,7 @@ class EncodecCodec(Codec):
         self.bandwidth_kbps = float(bandwidth_kbps)
         model.set_target_bandwidth(self.bandwidth_kbps)
         model.eval()
-        self.model = self._place(model, device or "cpu")
+        self.model = self._place(model, device)
         self.frame_rate_hz = float(model.frame_rate)
         bits_per_codebook = int(math.log2(_CODEBOOK_SIZE))
         num_codebooks = max(

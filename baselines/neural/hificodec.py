@@ -169,7 +169,7 @@ class HiFiCodecCodec(Codec):
             load_hificodec_checkpoint(self.model, path, state)
             self.weights = f"pretrained:{path.name}"
             self.weight_files = (str(path),)
-        self.model = self._place(self.model.eval(), device or "cpu")
+        self.model = self._place(self.model.eval(), device)
         self.config = config
         self.residual_layers = residual_layers
         self.hop_length = config.hop_length
